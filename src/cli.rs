@@ -1,0 +1,135 @@
+//! Command-line arguments as clap parses them, and their validation into a [`Config`].
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Default index directory, relative to the current directory.
+pub const DEFAULT_INDEX_DIR: &str = ".citedex";
+/// Default knowledge base folder, relative to the current directory.
+pub const DEFAULT_CORPUS_DIR: &str = "corpus";
+/// Most results one search may ask for.
+pub const MAX_LIMIT: usize = 10_000;
+
+/// A searchable local index of articles and the sources they cite.
+#[derive(Debug, Parser)]
+#[command(name = "citedex", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Index directory [default: .citedex]
+    #[arg(long, global = true, env = "CITEDEX_INDEX", value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read the corpus folders and (re)build the index.
+    Index {
+        /// Folders or files to index [default: corpus]
+        #[arg(value_name = "CORPUS")]
+        corpus: Vec<PathBuf>,
+    },
+    /// Search the index and print ranked passages with their section and source.
+    Search {
+        /// Most results to show.
+        #[arg(short = 'n', long, default_value_t = 10)]
+        limit: usize,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// When to colour the output.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+        /// The query: words, "phrases", AND/OR/NOT, field:term.
+        #[arg(required = true, value_name = "QUERY")]
+        query: Vec<String>,
+    },
+    /// List the indexed documents, their citations, and references that match no document.
+    Sources {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Whether to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// A validated command, ready to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The index directory.
+    pub index_dir: PathBuf,
+    /// Whether the index directory was left at its default.
+    pub default_index: bool,
+    /// The command with its validated options.
+    pub action: Action,
+}
+
+/// What to do, with validated options.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Build the index from these roots.
+    Index {
+        /// Corpus folders or files.
+        roots: Vec<PathBuf>,
+    },
+    /// Search.
+    Search {
+        /// The query words joined by spaces.
+        query: String,
+        /// Most results.
+        limit: usize,
+        /// JSON instead of text.
+        json: bool,
+        /// Colour choice for text.
+        color: ColorChoice,
+    },
+    /// List documents.
+    Sources {
+        /// JSON instead of text.
+        json: bool,
+    },
+}
+
+/// Why the arguments cannot be run.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `--limit` out of range.
+    #[error("--limit must be between 1 and {MAX_LIMIT}, not {0}")]
+    Limit(usize),
+}
+
+impl Cli {
+    /// Checks the arguments and fills in defaults.
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let default_index = self.index.is_none();
+        let index_dir = self.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX_DIR));
+        let action = match self.command {
+            Command::Index { corpus } => Action::Index { roots: default_roots(corpus) },
+            Command::Search { limit, json, color, query } => {
+                if !(1..=MAX_LIMIT).contains(&limit) {
+                    return Err(ConfigError::Limit(limit));
+                }
+                Action::Search { query: query.join(" "), limit, json, color }
+            }
+            Command::Sources { json } => Action::Sources { json },
+        };
+        Ok(Config { index_dir, default_index, action })
+    }
+}
+
+fn default_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
+    if roots.is_empty() { vec![PathBuf::from(DEFAULT_CORPUS_DIR)] } else { roots }
+}

@@ -1,0 +1,273 @@
+//! Plain text shaped like a scraped article: the first line is the title; a short line without
+//! closing punctuation that is followed by content is a heading; `- ` lines are list items.
+//!
+//! Scraped text has no heading levels, so they are inferred: a heading that repeats a topic word of
+//! the title ("Numbness", "Legs") or is a closing heading ("The Takeaway") opens a top-level
+//! section, and other headings nest under the last top-level one. A trailing run of list items
+//! shaped like citations is the reference list, and name lines followed by a role line
+//! ("Author", "Medical Reviewer") start the author notes; both become sections of their own.
+
+use crate::document::{Block, Document, Metadata, Role, SectionBuilder, collapse_whitespace};
+use crate::references::looks_like_citation;
+
+/// Longest line, in words, that can still be a heading.
+const MAX_HEADING_WORDS: usize = 12;
+
+/// Heading given to a reference list found by its shape alone.
+pub const REFERENCES_HEADING: &str = "References";
+/// Heading given to author notes found by their shape alone.
+pub const AUTHORS_HEADING: &str = "About the Authors";
+
+/// Parses a plain-text article.
+pub fn read(text: &str) -> Document {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let Some(title_index) = lines.iter().position(|line| !line.is_empty()) else {
+        return Document::default();
+    };
+    let title = collapse_whitespace(lines[title_index]);
+    let rest = &lines[title_index + 1..];
+
+    let authors_start = (0..rest.len().saturating_sub(1))
+        .find(|&i| is_name_line(rest[i]) && is_role_line(rest[i + 1]))
+        .unwrap_or(rest.len());
+    let (body, author_lines) = rest.split_at(authors_start);
+    let references_start = trailing_reference_run(body);
+    let (body, reference_lines) = body.split_at(references_start);
+
+    let mut builder = SectionBuilder::default();
+    read_body(body, &title, &mut builder);
+    if !reference_lines.is_empty() {
+        builder.heading_with_role(2, REFERENCES_HEADING, Role::References);
+        builder.block(Block::List(reference_lines.iter().filter_map(|line| list_item(line)).map(String::from).collect()));
+    }
+    read_author_notes(author_lines, &mut builder);
+
+    Document {
+        meta: Metadata { title, ..Metadata::default() },
+        sections: builder.finish(),
+        warnings: Vec::new(),
+    }
+}
+
+/// Reads headings, paragraphs and lists of the main text into `builder`.
+fn read_body(lines: &[&str], title: &str, builder: &mut SectionBuilder) {
+    let topic = topic_words(title);
+    let headings: Vec<bool> = (0..lines.len()).map(|i| is_heading_at(lines, i)).collect();
+    let any_topical = (0..lines.len()).any(|i| headings[i] && is_top_level(lines[i], &topic));
+    let mut open_top_level = false;
+    let mut paragraph = String::new();
+    let mut items: Vec<String> = Vec::new();
+
+    for (i, line) in lines.iter().enumerate() {
+        let item = list_item(line);
+        if item.is_none() && !items.is_empty() {
+            builder.block(Block::List(std::mem::take(&mut items)));
+        }
+        if line.is_empty() || item.is_some() || headings[i] {
+            flush(&mut paragraph, builder);
+        }
+        if let Some(item) = item {
+            items.push(collapse_whitespace(item));
+        } else if headings[i] {
+            let top = !any_topical || is_top_level(line, &topic) || !open_top_level;
+            open_top_level |= top;
+            builder.heading(if top { 2 } else { 3 }, line);
+        } else if !line.is_empty() {
+            // Hard-wrapped text continues a sentence on the next line; a finished sentence ends a paragraph.
+            if !paragraph.is_empty() {
+                paragraph.push(' ');
+            }
+            paragraph.push_str(line);
+            if ends_sentence(line) {
+                flush(&mut paragraph, builder);
+            }
+        }
+    }
+    flush(&mut paragraph, builder);
+    if !items.is_empty() {
+        builder.block(Block::List(items));
+    }
+}
+
+fn flush(paragraph: &mut String, builder: &mut SectionBuilder) {
+    if !paragraph.is_empty() {
+        builder.block(Block::Paragraph(collapse_whitespace(paragraph)));
+        paragraph.clear();
+    }
+}
+
+/// Reads `Name` / `Role` / paragraphs groups into one section per person.
+fn read_author_notes(lines: &[&str], builder: &mut SectionBuilder) {
+    if lines.is_empty() {
+        return;
+    }
+    builder.heading_with_role(2, AUTHORS_HEADING, Role::Authors);
+    let mut i = 0;
+    while i < lines.len() {
+        if i + 1 < lines.len() && is_name_line(lines[i]) && is_role_line(lines[i + 1]) {
+            builder.heading(3, &format!("{}, {}", lines[i], lines[i + 1]));
+            i += 2;
+            continue;
+        }
+        if !lines[i].is_empty() {
+            builder.block(Block::Paragraph(collapse_whitespace(lines[i])));
+        }
+        i += 1;
+    }
+}
+
+/// The index where the trailing run of citation-shaped list items starts (`lines.len()` if none).
+fn trailing_reference_run(lines: &[&str]) -> usize {
+    let end = lines.iter().rposition(|line| !line.is_empty()).map_or(0, |i| i + 1);
+    let mut start = end;
+    while start > 0 && list_item(lines[start - 1]).is_some_and(looks_like_citation) {
+        start -= 1;
+    }
+    let preceded_by_heading = lines[..start]
+        .iter()
+        .rev()
+        .find(|line| !line.is_empty())
+        .is_some_and(|line| Role::from_heading(line) == Role::References);
+    // One citation-like item is too little evidence; an explicit heading already marks the list.
+    if end - start < 2 || preceded_by_heading { lines.len() } else { start }
+}
+
+/// The text of a list item line, without its bullet.
+fn list_item(line: &str) -> Option<&str> {
+    ["- ", "* ", "• ", "– "]
+        .iter()
+        .find_map(|bullet| line.strip_prefix(bullet))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
+fn ends_sentence(line: &str) -> bool {
+    line.ends_with(['.', '!', '?', ':', ';', '"', '”', '’', ')'])
+}
+
+/// A heading is a short line without closing punctuation that starts with a capital and is
+/// followed by more text, and does not continue a sentence from the line before.
+fn is_heading_at(lines: &[&str], i: usize) -> bool {
+    let line = lines[i];
+    let starts_capital = line.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
+    let words = line.split_whitespace().count();
+    // A next line that starts in lower case continues a wrapped sentence instead.
+    let followed = lines
+        .get(i + 1)
+        .is_some_and(|next| next.chars().next().is_some_and(|c| !c.is_lowercase()));
+    let continues = i > 0 && !lines[i - 1].is_empty() && list_item(lines[i - 1]).is_none() && !ends_sentence(lines[i - 1]) && !is_heading_at_shape(lines[i - 1]);
+    starts_capital && words <= MAX_HEADING_WORDS && is_heading_at_shape(line) && followed && !continues
+}
+
+fn is_heading_at_shape(line: &str) -> bool {
+    !line.is_empty()
+        && list_item(line).is_none()
+        && line.split_whitespace().count() <= MAX_HEADING_WORDS
+        && !line.ends_with(['.', ',', ';', ':', '!', '"', '”', '’'])
+}
+
+/// Whether a heading opens a top-level section: it names the title's topic or closes the article.
+fn is_top_level(heading: &str, topic: &[String]) -> bool {
+    const CLOSING: [&str; 12] = [
+        "takeaway", "the takeaway", "key takeaways", "summary", "conclusion", "conclusions",
+        "bottom line", "the bottom line", "final thoughts", "outlook", "faq", "frequently asked questions",
+    ];
+    let lower = heading.trim_end_matches(['?', ':']).to_lowercase();
+    CLOSING.contains(&lower.as_str()) || content_words(heading).iter().any(|word| topic.contains(word))
+}
+
+/// The title's words that name its subject rather than the kind of page ("causes", "what").
+fn topic_words(title: &str) -> Vec<String> {
+    const GENERIC: [&str; 22] = [
+        "cause", "symptom", "treatment", "diagnosis", "type", "sign", "overview", "option", "guide", "tip",
+        "everything", "know", "need", "common", "about", "understanding", "explained", "risk", "factor",
+        "prevention", "when", "why",
+    ];
+    content_words(title).into_iter().filter(|word| !GENERIC.contains(&word.as_str())).collect()
+}
+
+/// Lowercased words without stop words, plural `s` removed, for comparing headings with the title.
+fn content_words(text: &str) -> Vec<String> {
+    const STOP: [&str; 24] = [
+        "a", "an", "the", "of", "in", "on", "for", "to", "and", "or", "with", "your", "you", "is", "are",
+        "what", "how", "can", "do", "does", "it", "vs", "from", "by",
+    ];
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let word = word.to_lowercase();
+            match word.strip_suffix('s') {
+                Some(stem) if stem.len() > 2 && !stem.ends_with('s') => stem.to_string(),
+                _ => word,
+            }
+        })
+        .filter(|word| !STOP.contains(&word.as_str()))
+        .collect()
+}
+
+/// A person's name line: short, capitalised words, optionally followed by credentials ("Jane Doe, MD").
+fn is_name_line(line: &str) -> bool {
+    let name = line.split(',').next().unwrap_or_default();
+    let words: Vec<&str> = name.split_whitespace().collect();
+    (2..=4).contains(&words.len())
+        && words.iter().all(|word| word.chars().next().is_some_and(char::is_uppercase))
+        && !ends_sentence(line)
+}
+
+/// A line that names a contributor's role.
+fn is_role_line(line: &str) -> bool {
+    const ROLES: [&str; 14] = [
+        "author", "writer", "editor", "reviewer", "medical reviewer", "medical editor", "fact checker",
+        "fact-checker", "contributor", "contributing writer", "reviewed by", "medically reviewed by",
+        "illustrator", "co-author",
+    ];
+    ROLES.contains(&line.trim().to_lowercase().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(doc: &Document) -> Vec<String> {
+        doc.sections.iter().map(|s| s.path.join(" > ")).collect()
+    }
+
+    #[test]
+    fn infers_levels_from_title_topic() {
+        let text = "Why Knees Hurt\n\nIntro line.\nCommon Causes of Knee Pain\nSeveral things:\n- Arthritis\n- Injury\nSports Injuries\nTorn ligaments hurt.\nTreating Knee Pain\nRest helps.\nThe Takeaway\n- Rest.\n";
+        let doc = read(text);
+        assert_eq!(doc.meta.title, "Why Knees Hurt");
+        assert_eq!(
+            paths(&doc),
+            ["", "Common Causes of Knee Pain", "Common Causes of Knee Pain > Sports Injuries", "Treating Knee Pain", "The Takeaway"]
+        );
+        assert_eq!(
+            doc.sections[1].blocks,
+            [Block::Paragraph("Several things:".into()), Block::List(vec!["Arthritis".into(), "Injury".into()])]
+        );
+    }
+
+    #[test]
+    fn wrapped_lines_join_and_empty_headings_are_kept() {
+        let text = "Title Here\n\nFirst Part\nThis sentence is wrapped\nacross two lines.\nEmpty One\nSecond Part\nMore text.\n";
+        let doc = read(text);
+        assert_eq!(paths(&doc), ["First Part", "Empty One", "Second Part"]);
+        assert_eq!(doc.sections[0].blocks, [Block::Paragraph("This sentence is wrapped across two lines.".into())]);
+        assert!(doc.sections[1].blocks.is_empty());
+    }
+
+    #[test]
+    fn reference_run_and_author_notes_become_sections() {
+        let text = "Title Here\n\nSome Heading\n- A long takeaway sentence that is plainly not a citation at all.\n- Numbness. Mayo Clinic. May 4, 2023.\n- Sciatica. Cleveland Clinic.\n\nJane Roe, MD\nMedical Reviewer\nJane trained in Boston.\nJohn Doe\nAuthor\nJohn writes.\n";
+        let doc = read(text);
+        assert_eq!(
+            paths(&doc),
+            ["Some Heading", "References", "About the Authors", "About the Authors > Jane Roe, MD, Medical Reviewer", "About the Authors > John Doe, Author"]
+        );
+        assert_eq!(doc.sections[0].blocks.len(), 1);
+        assert_eq!(doc.sections[1].role, Role::References);
+        assert_eq!(doc.sections[1].blocks, [Block::List(vec!["Numbness. Mayo Clinic. May 4, 2023.".into(), "Sciatica. Cleveland Clinic.".into()])]);
+        assert_eq!(doc.sections[4].role, Role::Authors);
+        assert_eq!(doc.sections[4].blocks, [Block::Paragraph("John writes.".into())]);
+    }
+}

@@ -1,0 +1,77 @@
+//! The one tantivy schema of a citedex index, its version, and the analyzer its text fields use.
+
+use tantivy::Index;
+use tantivy::schema::{
+    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+
+/// Bumped whenever fields, analyzers or the stored catalog change shape; an index records it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Name of the English analyzer: split on non-alphanumerics, lowercase, fold accents, stem.
+const ENGLISH: &str = "citedex_en";
+
+/// Handles to every field of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// `path#ordinal`, unique per passage.
+    pub id: Field,
+    /// The document's path, to find or delete all of its passages.
+    pub path: Field,
+    /// The document's title, searchable and boosted.
+    pub title: Field,
+    /// One value per heading of the passage's section path, outermost first.
+    pub section: Field,
+    /// The passage text.
+    pub body: Field,
+    /// `article` or `source`.
+    pub kind: Field,
+    /// `body`, `references` or `authors`.
+    pub role: Field,
+    /// The document's publisher, searchable.
+    pub publisher: Field,
+    /// Publication date as `YYYY-MM-DD`.
+    pub date: Field,
+    /// The document's canonical address.
+    pub url: Field,
+    /// Position of the passage within its document.
+    pub ordinal: Field,
+}
+
+/// Builds the schema and its field handles.
+pub fn build() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let english = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ENGLISH)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING | STORED),
+        path: builder.add_text_field("path", STRING | STORED),
+        title: builder.add_text_field("title", english.clone()),
+        section: builder.add_text_field("section", english.clone()),
+        body: builder.add_text_field("body", english.clone()),
+        kind: builder.add_text_field("kind", STRING | STORED),
+        role: builder.add_text_field("role", STRING | STORED),
+        publisher: builder.add_text_field("publisher", english),
+        date: builder.add_text_field("date", STRING | STORED),
+        url: builder.add_text_field("url", STORED),
+        ordinal: builder.add_u64_field("ordinal", INDEXED | STORED),
+    };
+    (builder.build(), fields)
+}
+
+/// Registers the analyzers the schema names; needed on every index created or opened.
+pub fn register_analyzers(index: &Index) {
+    index.tokenizers().register(
+        ENGLISH,
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(Stemmer::new(Language::English))
+            .build(),
+    );
+}

@@ -1,0 +1,182 @@
+//! Everything citedex prints on standard output: search results and the source list, as text
+//! for people (optionally coloured) or as JSON for programs. Writers are generic so tests can
+//! render into a buffer.
+
+use std::io::{self, IsTerminal, Write};
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, Entry};
+use crate::cli::ColorChoice;
+use crate::document::Kind;
+use crate::search::{Hit, SearchResults};
+
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const MATCH: &str = "\x1b[1;31m";
+const PATH: &str = "\x1b[35m";
+const RESET: &str = "\x1b[0m";
+
+/// Separator between headings of a section path.
+pub const PATH_SEPARATOR: &str = " › ";
+
+/// Decides colour for standard output: `auto` means a terminal and no `NO_COLOR`.
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// Runs `print` on a locked, buffered standard output and flushes it.
+pub fn to_stdout(print: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    print(&mut out)?;
+    out.flush()
+}
+
+/// Wraps `text` in an ANSI style when colour is on.
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color { format!("{style}{text}{RESET}") } else { text.to_string() }
+    }
+}
+
+/// Writes `value` as one line of JSON.
+pub fn json<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// Writes search results for people: rank, score, heading path, source, snippet, location.
+pub fn search_results(out: &mut dyn Write, results: &SearchResults, color: bool) -> io::Result<()> {
+    let paint = Paint { color };
+    for (i, hit) in results.results.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        write_hit(out, hit, &paint)?;
+    }
+    if results.total_hits > results.results.len() && !results.results.is_empty() {
+        let line = format!("\n{} of {} matching passages shown", results.results.len(), results.total_hits);
+        writeln!(out, "{}", paint.paint(DIM, &line))?;
+    }
+    Ok(())
+}
+
+fn write_hit(out: &mut dyn Write, hit: &Hit, paint: &Paint) -> io::Result<()> {
+    let mut heading = vec![hit.source.title.as_str()];
+    heading.extend(hit.section.iter().map(String::as_str));
+    writeln!(
+        out,
+        "{} {}  {}",
+        paint.paint(BOLD, &format!("{}.", hit.rank)),
+        paint.paint(DIM, &format!("{:.2}", hit.score)),
+        paint.paint(BOLD, &heading.join(PATH_SEPARATOR))
+    )?;
+    writeln!(out, "   {}", describe_source(&hit.source.title, hit.source.kind, hit.source.publisher.as_deref(), hit.source.date.as_deref()))?;
+    if !hit.cited_by.is_empty() {
+        let titles: Vec<&str> = hit.cited_by.iter().map(|link| link.title.as_str()).collect();
+        writeln!(out, "   cited by: {}", titles.join("; "))?;
+    }
+    for line in highlight(&hit.snippet, &hit.highlights, paint).lines() {
+        writeln!(out, "   {} {line}", paint.paint(DIM, "│"))?;
+    }
+    writeln!(out, "   {}", paint.paint(PATH, &hit.id))
+}
+
+/// `Title — Publisher, date (kind)`, leaving out what is unknown.
+fn describe_source(title: &str, kind: Kind, publisher: Option<&str>, date: Option<&str>) -> String {
+    let details: Vec<&str> = [publisher, date].into_iter().flatten().collect();
+    if details.is_empty() {
+        format!("{title} ({})", kind.as_str())
+    } else {
+        format!("{title} — {} ({})", details.join(", "), kind.as_str())
+    }
+}
+
+/// Marks the highlighted byte ranges of a snippet.
+fn highlight(snippet: &str, ranges: &[[usize; 2]], paint: &Paint) -> String {
+    if !paint.color {
+        return snippet.to_string();
+    }
+    let mut marked = String::with_capacity(snippet.len() + ranges.len() * 12);
+    let mut at = 0;
+    for &[start, end] in ranges {
+        let (Some(before), Some(word)) = (snippet.get(at..start), snippet.get(start..end)) else { continue };
+        marked.push_str(before);
+        marked.push_str(&paint.paint(MATCH, word));
+        at = end;
+    }
+    marked.push_str(snippet.get(at..).unwrap_or_default());
+    marked
+}
+
+/// Writes the document list for people: each document with its details, then missing references.
+pub fn sources(out: &mut dyn Write, catalog: &Catalog, color: bool) -> io::Result<()> {
+    let paint = Paint { color };
+    for kind in [Kind::Article, Kind::Source] {
+        let documents: Vec<&Entry> = catalog.documents.iter().filter(|d| d.source.kind == kind).collect();
+        if documents.is_empty() {
+            continue;
+        }
+        writeln!(out, "{}", paint.paint(BOLD, &format!("{}s ({})", kind.as_str(), documents.len())))?;
+        for entry in documents {
+            let source = &entry.source;
+            writeln!(out, "  {}", describe_source(&source.title, kind, source.publisher.as_deref(), source.date.as_deref()))?;
+            writeln!(out, "    {}  {} passages", paint.paint(PATH, &entry.source.path), entry.passages)?;
+            if !entry.references.is_empty() {
+                let resolved = entry.references.iter().filter(|r| r.resolved.is_some()).count();
+                let malformed = entry.references.iter().filter(|r| r.cited.reference.problem.is_some()).count();
+                writeln!(
+                    out,
+                    "    cites {} works: {resolved} found in the index, {} missing, {malformed} malformed",
+                    entry.references.len(),
+                    entry.references.len() - resolved
+                )?;
+            }
+            if !entry.cited_by.is_empty() {
+                let titles: Vec<&str> = entry.cited_by.iter().map(|link| link.title.as_str()).collect();
+                writeln!(out, "    cited by: {}", titles.join("; "))?;
+            }
+        }
+    }
+    let missing: Vec<(&Entry, &str)> = catalog
+        .documents
+        .iter()
+        .flat_map(|d| d.references.iter().filter(|r| r.resolved.is_none()).map(move |r| (d, r.cited.reference.text.as_str())))
+        .collect();
+    if !missing.is_empty() {
+        writeln!(out, "{}", paint.paint(BOLD, &format!("missing ({}): references that match no document", missing.len())))?;
+        for (entry, text) in missing {
+            writeln!(out, "  {text}\n    cited in {}", paint.paint(PATH, &entry.source.path))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlight_marks_ranges_only_with_color() {
+        let ranges = [[4, 8], [13, 17]];
+        assert_eq!(highlight("leg numb and numb", &ranges, &Paint { color: false }), "leg numb and numb");
+        assert_eq!(
+            highlight("leg numb and numb", &ranges, &Paint { color: true }),
+            format!("leg {MATCH}numb{RESET} and {MATCH}numb{RESET}")
+        );
+    }
+
+    #[test]
+    fn source_description_leaves_out_unknowns() {
+        assert_eq!(describe_source("Sciatica", Kind::Source, Some("Cleveland Clinic"), None), "Sciatica — Cleveland Clinic (source)");
+        assert_eq!(describe_source("Legs", Kind::Article, None, None), "Legs (article)");
+    }
+}
