@@ -46,9 +46,18 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     let outcome = match &config.action {
         Action::Index { roots } => {
             let report = build_with_progress(roots, &config.index_dir)?;
-            if report.failed() > 0 { Outcome::Partial } else { Outcome::Found }
+            if report.failed() > 0 {
+                Outcome::Partial
+            } else {
+                Outcome::Found
+            }
         }
-        Action::Search { query, limit, json, color } => {
+        Action::Search {
+            query,
+            limit,
+            json,
+            color,
+        } => {
             let open = open_or_build(config)?;
             let results = search::search(&open, query, SearchOptions { limit: *limit })?;
             for note in &results.notes {
@@ -56,15 +65,27 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
             }
             let color = render::use_color(*color);
             finish_output(render::to_stdout(|out| {
-                if *json { render::json(out, &results) } else { render::search_results(out, &results, color) }
+                if *json {
+                    render::json(out, &results)
+                } else {
+                    render::search_results(out, &results, color)
+                }
             }))?;
-            if results.results.is_empty() { Outcome::NoMatch } else { Outcome::Found }
+            if results.results.is_empty() {
+                Outcome::NoMatch
+            } else {
+                Outcome::Found
+            }
         }
         Action::Sources { json } => {
-            let open = index::open(&config.index_dir)?;
+            let open = open_or_build(config)?;
             let color = render::use_color(crate::cli::ColorChoice::Auto);
             finish_output(render::to_stdout(|out| {
-                if *json { render::json(out, &open.catalog) } else { render::sources(out, &open.catalog, color) }
+                if *json {
+                    render::json(out, &open.catalog)
+                } else {
+                    render::sources(out, &open.catalog, color)
+                }
             }))?;
             Outcome::Found
         }

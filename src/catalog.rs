@@ -90,10 +90,18 @@ impl Entry {
             .collect();
         let references = references::fold(reference_items)
             .into_iter()
-            .map(|cited| ResolvedReference { cited, resolved: None })
+            .map(|cited| ResolvedReference {
+                cited,
+                resolved: None,
+            })
             .collect::<Vec<_>>();
-        let kind = meta.kind.unwrap_or_else(|| infer_kind(path, !references.is_empty() || !meta.cites.is_empty()));
-        let stem = std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let kind = meta
+            .kind
+            .unwrap_or_else(|| infer_kind(path, !references.is_empty() || !meta.cites.is_empty()));
+        let stem = std::path::Path::new(path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         Entry {
             source: SourceInfo {
                 title: meta.title.clone(),
@@ -122,7 +130,11 @@ fn infer_kind(path: &str, has_references: bool) -> Kind {
         .flat_map(|parent| parent.components())
         .map(|part| part.as_os_str().to_string_lossy().to_lowercase())
         .collect();
-    match folders.iter().rev().find(|f| matches!(f.as_str(), "articles" | "article" | "sources" | "source")) {
+    match folders
+        .iter()
+        .rev()
+        .find(|f| matches!(f.as_str(), "articles" | "article" | "sources" | "source"))
+    {
         Some(folder) if folder.starts_with("article") => Kind::Article,
         Some(_) => Kind::Source,
         None if has_references => Kind::Article,
@@ -136,15 +148,26 @@ impl Catalog {
         documents.sort_by(|a, b| a.source.path.cmp(&b.source.path));
         let targets: Vec<(String, String, Option<String>, String)> = documents
             .iter()
-            .map(|d| (d.source.path.clone(), d.source.title.clone(), d.source.publisher.clone(), d.key.clone()))
+            .map(|d| {
+                (
+                    d.source.path.clone(),
+                    d.source.title.clone(),
+                    d.source.publisher.clone(),
+                    d.key.clone(),
+                )
+            })
             .collect();
         let mut cited_by: Vec<Vec<DocumentLink>> = vec![Vec::new(); documents.len()];
         for document in &mut documents {
-            let citing = DocumentLink { title: document.source.title.clone(), path: document.source.path.clone() };
+            let citing = DocumentLink {
+                title: document.source.title.clone(),
+                path: document.source.path.clone(),
+            };
             let mut cited: Vec<usize> = Vec::new();
             for reference in &mut document.references {
                 let target = targets.iter().position(|(path, title, publisher, _)| {
-                    *path != document.source.path && references::names(&reference.cited.reference, title, publisher.as_deref())
+                    *path != document.source.path
+                        && references::names(&reference.cited.reference, title, publisher.as_deref())
                 });
                 reference.resolved = target.map(|i| targets[i].0.clone());
                 cited.extend(target);
@@ -176,7 +199,11 @@ impl Catalog {
     pub fn unknown_keys(&self) -> Vec<(&str, &str)> {
         self.documents
             .iter()
-            .flat_map(|d| d.cites.iter().map(move |key| (d.source.path.as_str(), key.as_str())))
+            .flat_map(|d| {
+                d.cites
+                    .iter()
+                    .map(move |key| (d.source.path.as_str(), key.as_str()))
+            })
             .filter(|(_, key)| !self.documents.iter().any(|d| d.key == *key))
             .collect()
     }
@@ -189,7 +216,11 @@ mod tests {
 
     fn document(title: &str, publisher: Option<&str>, references: &[&str]) -> Document {
         Document {
-            meta: Metadata { title: title.into(), publisher: publisher.map(String::from), ..Metadata::default() },
+            meta: Metadata {
+                title: title.into(),
+                publisher: publisher.map(String::from),
+                ..Metadata::default()
+            },
             sections: vec![Section {
                 path: vec!["References".into()],
                 role: Role::References,
@@ -201,7 +232,15 @@ mod tests {
 
     #[test]
     fn links_references_to_sources_and_back() {
-        let article = document("Legs", None, &["Numbness. Mayo Clinic.", "Numbness. Mayo Clinic.", "Gone. Nowhere."]);
+        let article = document(
+            "Legs",
+            None,
+            &[
+                "Numbness. Mayo Clinic.",
+                "Numbness. Mayo Clinic.",
+                "Gone. Nowhere.",
+            ],
+        );
         let mayo = document("Numbness", Some("Mayo Clinic"), &[]);
         let cleveland = document("Numbness", Some("Cleveland Clinic"), &[]);
         let catalog = Catalog::new(vec![
@@ -217,7 +256,19 @@ mod tests {
         assert_eq!(legs.references[1].resolved, None);
         let mayo = catalog.get("kb/sources/mayo.md").unwrap();
         assert_eq!(mayo.source.kind, Kind::Source);
-        assert_eq!(mayo.cited_by, [DocumentLink { title: "Legs".into(), path: "kb/articles/legs.md".into() }]);
-        assert!(catalog.get("kb/sources/cleveland.md").unwrap().cited_by.is_empty());
+        assert_eq!(
+            mayo.cited_by,
+            [DocumentLink {
+                title: "Legs".into(),
+                path: "kb/articles/legs.md".into()
+            }]
+        );
+        assert!(
+            catalog
+                .get("kb/sources/cleveland.md")
+                .unwrap()
+                .cited_by
+                .is_empty()
+        );
     }
 }

@@ -14,7 +14,10 @@ pub struct ChunkSize {
 
 impl Default for ChunkSize {
     fn default() -> Self {
-        ChunkSize { min_words: 40, max_words: 200 }
+        ChunkSize {
+            min_words: 40,
+            max_words: 200,
+        }
     }
 }
 
@@ -62,7 +65,11 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
             Block::Paragraph(text) => {
                 for sentence in split_sentences(text) {
                     for piece in split_words(sentence, size.max_words) {
-                        units.push(Unit { words: word_count(&piece), text: piece, block: index });
+                        units.push(Unit {
+                            words: word_count(&piece),
+                            text: piece,
+                            block: index,
+                        });
                     }
                 }
             }
@@ -74,7 +81,11 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
                 for item in items {
                     let item_words = word_count(item);
                     if words > 0 && words + item_words > size.max_words {
-                        units.push(Unit { text: std::mem::take(&mut text), words, block: index });
+                        units.push(Unit {
+                            text: std::mem::take(&mut text),
+                            words,
+                            block: index,
+                        });
                         words = 0;
                     }
                     if !text.is_empty() {
@@ -84,7 +95,11 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
                     text.push_str(item);
                     words += item_words;
                 }
-                units.push(Unit { text, words, block: index });
+                units.push(Unit {
+                    text,
+                    words,
+                    block: index,
+                });
             }
         }
     }
@@ -118,7 +133,9 @@ fn pack(units: Vec<Unit>, size: ChunkSize) -> Vec<String> {
     }
     // A short tail joins the passage before it when the pair stays within a quarter over budget.
     match passages.last_mut() {
-        Some((previous, words)) if current_words < size.min_words && *words + current_words <= size.max_words * 5 / 4 => {
+        Some((previous, words))
+            if current_words < size.min_words && *words + current_words <= size.max_words * 5 / 4 =>
+        {
             previous.push('\n');
             previous.push_str(&current);
         }
@@ -134,14 +151,18 @@ fn word_count(text: &str) -> usize {
 /// Splits an over-long sentence into pieces of at most `max_words` words.
 fn split_words(sentence: &str, max_words: usize) -> Vec<String> {
     let words: Vec<&str> = sentence.split_whitespace().collect();
-    words.chunks(max_words.max(1)).map(|piece| piece.join(" ")).collect()
+    words
+        .chunks(max_words.max(1))
+        .map(|piece| piece.join(" "))
+        .collect()
 }
 
 /// Splits text into sentences at `.`, `!` or `?` (and any closing quotes or brackets) followed
 /// by white space and a capital, digit or opening quote; abbreviations and initials do not end one.
 pub fn split_sentences(text: &str) -> Vec<&str> {
     const ABBREVIATIONS: [&str; 18] = [
-        "dr", "mr", "mrs", "ms", "prof", "st", "vs", "e.g", "i.e", "etc", "al", "fig", "no", "inc", "jr", "sr", "approx", "u.s",
+        "dr", "mr", "mrs", "ms", "prof", "st", "vs", "e.g", "i.e", "etc", "al", "fig", "no", "inc", "jr",
+        "sr", "approx", "u.s",
     ];
     let mut sentences = Vec::new();
     let mut start = 0;
@@ -154,15 +175,22 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
         while end < chars.len() && matches!(chars[end].1, '"' | '\'' | '”' | '’' | ')' | ']') {
             end += 1;
         }
-        let Some(&(space_offset, space)) = chars.get(end) else { continue };
+        let Some(&(space_offset, space)) = chars.get(end) else {
+            continue;
+        };
         let next = chars.get(end + 1).map(|&(_, c)| c);
-        let opens = next.is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '‘' | '('));
+        let opens = next
+            .is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '‘' | '('));
         if !space.is_whitespace() || !opens {
             continue;
         }
         if c == '.' {
-            let word_start = text[..offset].rfind(|ch: char| ch.is_whitespace()).map_or(0, |i| i + 1);
-            let word = text[word_start..offset].trim_start_matches(['(', '"', '“']).to_lowercase();
+            let word_start = text[..offset]
+                .rfind(|ch: char| ch.is_whitespace())
+                .map_or(0, |i| i + 1);
+            let word = text[word_start..offset]
+                .trim_start_matches(['(', '"', '“'])
+                .to_lowercase();
             let initial = word.chars().count() == 1 && word.chars().all(char::is_alphabetic);
             if initial || ABBREVIATIONS.contains(&word.as_str()) {
                 continue;
@@ -182,7 +210,11 @@ mod tests {
     use crate::document::Section;
 
     fn section(path: &[&str], blocks: Vec<Block>) -> Section {
-        Section { path: path.iter().map(|s| s.to_string()).collect(), role: Role::Body, blocks }
+        Section {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            role: Role::Body,
+            blocks,
+        }
     }
 
     fn sentence(i: usize, words: usize) -> String {
@@ -194,7 +226,13 @@ mod tests {
         let text = "Dr. Jaros orders an A1C test. “It can suggest diabetes,” he says. Zhou L. et al. agree! Is it 3.5 mg? Yes.";
         assert_eq!(
             split_sentences(text),
-            ["Dr. Jaros orders an A1C test.", "“It can suggest diabetes,” he says.", "Zhou L. et al. agree!", "Is it 3.5 mg?", "Yes."]
+            [
+                "Dr. Jaros orders an A1C test.",
+                "“It can suggest diabetes,” he says.",
+                "Zhou L. et al. agree!",
+                "Is it 3.5 mg?",
+                "Yes."
+            ]
         );
     }
 
@@ -222,22 +260,37 @@ mod tests {
         let mut text: Vec<String> = (0..14).map(|i| sentence(i, 15)).collect();
         text.push("These drugs can help:".into());
         let doc = Document {
-            sections: vec![section(&["T"], vec![
-                Block::Paragraph(text.join(" ")),
-                Block::List(vec!["Lidocaine cream".into(), "Pain relievers".into()]),
-            ])],
+            sections: vec![section(
+                &["T"],
+                vec![
+                    Block::Paragraph(text.join(" ")),
+                    Block::List(vec!["Lidocaine cream".into(), "Pain relievers".into()]),
+                ],
+            )],
             ..Document::default()
         };
         let passages = chunk(&doc, ChunkSize::default());
         assert_eq!(passages.len(), 2);
-        assert!(passages[1].text.ends_with("These drugs can help:\n- Lidocaine cream\n- Pain relievers"), "{:?}", passages[1].text);
+        assert!(
+            passages[1]
+                .text
+                .ends_with("These drugs can help:\n- Lidocaine cream\n- Pain relievers"),
+            "{:?}",
+            passages[1].text
+        );
     }
 
     #[test]
     fn a_short_tail_is_not_orphaned() {
         let text: Vec<String> = (0..13).map(|i| sentence(i, 16)).collect();
         let doc = Document {
-            sections: vec![section(&["T"], vec![Block::Paragraph(text.join(" ")), Block::List(vec!["one".into(), "two".into()])])],
+            sections: vec![section(
+                &["T"],
+                vec![
+                    Block::Paragraph(text.join(" ")),
+                    Block::List(vec!["one".into(), "two".into()]),
+                ],
+            )],
             ..Document::default()
         };
         let passages = chunk(&doc, ChunkSize::default());

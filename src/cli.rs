@@ -117,19 +117,39 @@ impl Cli {
         let default_index = self.index.is_none();
         let index_dir = self.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX_DIR));
         let action = match self.command {
-            Command::Index { corpus } => Action::Index { roots: default_roots(corpus) },
-            Command::Search { limit, json, color, query } => {
+            Command::Index { corpus } => Action::Index {
+                roots: default_roots(corpus),
+            },
+            Command::Search {
+                limit,
+                json,
+                color,
+                query,
+            } => {
                 if !(1..=MAX_LIMIT).contains(&limit) {
                     return Err(ConfigError::Limit(limit));
                 }
-                Action::Search { query: query.join(" "), limit, json, color }
+                Action::Search {
+                    query: query.join(" "),
+                    limit,
+                    json,
+                    color,
+                }
             }
             Command::Sources { json } => Action::Sources { json },
         };
-        Ok(Config { index_dir, default_index, action })
+        Ok(Config {
+            index_dir,
+            default_index,
+            action,
+        })
     }
 }
 
 fn default_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
-    if roots.is_empty() { vec![PathBuf::from(DEFAULT_CORPUS_DIR)] } else { roots }
+    if roots.is_empty() {
+        vec![PathBuf::from(DEFAULT_CORPUS_DIR)]
+    } else {
+        roots
+    }
 }

@@ -59,7 +59,11 @@ pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), Corpus
                 Ok(entry) => entry,
                 Err(error) => {
                     let path = error_path(&error).unwrap_or_else(|| root.clone());
-                    skipped.push(Skipped { path, reason: error.to_string(), unsupported: false });
+                    skipped.push(Skipped {
+                        path,
+                        reason: error.to_string(),
+                        unsupported: false,
+                    });
                     continue;
                 }
             };
@@ -67,9 +71,17 @@ pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), Corpus
                 continue;
             }
             let path = entry.into_path();
-            match path.extension().and_then(|e| e.to_str()).and_then(Format::from_extension) {
+            match path
+                .extension()
+                .and_then(|e| e.to_str())
+                .and_then(Format::from_extension)
+            {
                 Some(format) => files.push(CorpusFile { path, format }),
-                None => skipped.push(Skipped { path, reason: "unsupported file type".into(), unsupported: true }),
+                None => skipped.push(Skipped {
+                    path,
+                    reason: "unsupported file type".into(),
+                    unsupported: true,
+                }),
             }
         }
     }
@@ -86,9 +98,17 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
 
 /// Reads and parses one file; the error is the reason to report when it is skipped.
 pub fn load(file: &CorpusFile) -> Result<Document, Skipped> {
-    let skip = |reason: String| Skipped { path: file.path.clone(), reason, unsupported: false };
+    let skip = |reason: String| Skipped {
+        path: file.path.clone(),
+        reason,
+        unsupported: false,
+    };
     let bytes = read_capped(&file.path).map_err(skip)?;
-    let fallback_title = file.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let fallback_title = file
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     formats::read(file.format, &bytes, &fallback_title).map_err(|error| skip(error.to_string()))
 }
 
@@ -100,7 +120,9 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
     }
     let mut bytes = Vec::with_capacity(size as usize);
     // The cap holds even if the file grows while it is read.
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|error| error.to_string())?;
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| error.to_string())?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(format!("larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)));
     }

@@ -82,8 +82,9 @@ impl Role {
         match heading.as_str() {
             "references" | "sources" | "bibliography" | "works cited" | "citations" | "cited sources"
             | "sources cited" | "literature cited" => Role::References,
-            "about the author" | "about the authors" | "authors" | "about the reviewers"
-            | "contributors" => Role::Authors,
+            "about the author" | "about the authors" | "authors" | "about the reviewers" | "contributors" => {
+                Role::Authors
+            }
             _ => Role::Body,
         }
     }
@@ -200,7 +201,10 @@ mod tests {
         builder.block(Block::List(vec!["a".into()]));
         let sections = builder.finish();
         let paths: Vec<_> = sections.iter().map(|s| s.path.join("/")).collect();
-        assert_eq!(paths, ["", "Causes", "Causes/Nerves", "References", "References/Web"]);
+        assert_eq!(
+            paths,
+            ["", "Causes", "Causes/Nerves", "References", "References/Web"]
+        );
         assert_eq!(sections[4].role, Role::References);
         assert_eq!(sections[2].role, Role::Body);
     }

@@ -58,7 +58,11 @@ impl BuildReport {
 }
 
 /// Indexes every readable file under `roots` into a new generation at `index_dir`.
-pub fn build(roots: &[PathBuf], index_dir: &Path, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
+pub fn build(
+    roots: &[PathBuf],
+    index_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
     let (files, mut skipped) = corpus::walk(roots)?;
     for skip in skipped.iter().filter(|s| !s.unsupported) {
@@ -82,8 +86,15 @@ pub fn build(roots: &[PathBuf], index_dir: &Path, progress: &dyn Progress) -> Re
                 }
                 let passages = chunker::chunk(&document, size);
                 let entry = Entry::new(&path, &document, passages.len());
-                for reference in entry.references.iter().filter_map(|r| r.cited.reference.problem.as_ref().map(|p| (r, p))) {
-                    progress.warn(&format!("{path}: malformed reference {:?} ({}), kept", reference.0.cited.reference.text, reference.1));
+                for reference in entry
+                    .references
+                    .iter()
+                    .filter_map(|r| r.cited.reference.problem.as_ref().map(|p| (r, p)))
+                {
+                    progress.warn(&format!(
+                        "{path}: malformed reference {:?} ({}), kept",
+                        reference.0.cited.reference.text, reference.1
+                    ));
                 }
                 Ok((entry, passages))
             })
@@ -106,10 +117,26 @@ pub fn build(roots: &[PathBuf], index_dir: &Path, progress: &dyn Progress) -> Re
     let mut unresolved: Vec<(String, String)> = catalog
         .documents
         .iter()
-        .flat_map(|d| d.references.iter().filter(|r| r.resolved.is_none()).map(|r| (d.source.path.clone(), r.cited.reference.text.clone())))
+        .flat_map(|d| {
+            d.references
+                .iter()
+                .filter(|r| r.resolved.is_none())
+                .map(|r| (d.source.path.clone(), r.cited.reference.text.clone()))
+        })
         .collect();
-    unresolved.extend(catalog.unknown_keys().into_iter().map(|(path, key)| (path.to_string(), format!("cites key {key:?}"))));
+    unresolved.extend(
+        catalog
+            .unknown_keys()
+            .into_iter()
+            .map(|(path, key)| (path.to_string(), format!("cites key {key:?}"))),
+    );
     let documents = catalog.documents.len();
     builder.commit(catalog)?;
-    Ok(BuildReport { documents, passages: passages_total, skipped, unresolved, elapsed: started.elapsed() })
+    Ok(BuildReport {
+        documents,
+        passages: passages_total,
+        skipped,
+        unresolved,
+        elapsed: started.elapsed(),
+    })
 }

@@ -4,8 +4,18 @@
 use serde::{Deserialize, Serialize};
 
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 /// One entry of a reference list, split into its parts.
@@ -60,10 +70,17 @@ pub fn parse(text: &str) -> Reference {
             problem = Some(format!("unfilled placeholder {segment:?}"));
             let fields = placeholder_fields(inner);
             if publisher.is_none() {
-                publisher = fields.iter().find(|(key, _)| key == "source").map(|(_, value)| value.clone());
+                publisher = fields
+                    .iter()
+                    .find(|(key, _)| key == "source")
+                    .map(|(_, value)| value.clone());
             }
             if title.is_empty() {
-                title = fields.into_iter().find(|(key, _)| key == "title").map(|(_, value)| value).unwrap_or_default();
+                title = fields
+                    .into_iter()
+                    .find(|(key, _)| key == "title")
+                    .map(|(_, value)| value)
+                    .unwrap_or_default();
             }
         } else if title.is_empty() {
             title = segment;
@@ -74,7 +91,14 @@ pub fn parse(text: &str) -> Reference {
     if title.is_empty() {
         problem.get_or_insert_with(|| "no title".to_string());
     }
-    Reference { text, title, authors, publisher: publisher.filter(|p| !p.is_empty()), date, problem }
+    Reference {
+        text,
+        title,
+        authors,
+        publisher: publisher.filter(|p| !p.is_empty()),
+        date,
+        problem,
+    }
 }
 
 /// Parses a reference list, folding entries that name the same work.
@@ -85,7 +109,10 @@ pub fn fold<'a>(entries: impl IntoIterator<Item = &'a str>) -> Vec<CitedReferenc
         let key = identity(&reference);
         match folded.iter_mut().find(|known| identity(&known.reference) == key) {
             Some(known) => known.occurrences += 1,
-            None => folded.push(CitedReference { reference, occurrences: 1 }),
+            None => folded.push(CitedReference {
+                reference,
+                occurrences: 1,
+            }),
         }
     }
     folded
@@ -102,7 +129,8 @@ fn identity(reference: &Reference) -> (String, String, String) {
 
 /// Whether a reference names a document with this title and publisher.
 pub fn names(reference: &Reference, title: &str, publisher: Option<&str>) -> bool {
-    let title_matches = !reference.title.is_empty() && normalize_name(&reference.title) == normalize_name(title);
+    let title_matches =
+        !reference.title.is_empty() && normalize_name(&reference.title) == normalize_name(title);
     let publisher_matches = match (&reference.publisher, publisher) {
         (Some(cited), Some(actual)) => {
             let (cited, actual) = (normalize_name(cited), normalize_name(actual));
@@ -120,18 +148,26 @@ pub fn looks_like_citation(item: &str) -> bool {
     let parts = segments(item);
     item.ends_with(['.', ']'])
         && parts.len() >= 2
-        && parts.iter().all(|part| normalize_date(part).is_some() || is_author_list(part) || is_title_cased(part))
+        && parts
+            .iter()
+            .all(|part| normalize_date(part).is_some() || is_author_list(part) || is_title_cased(part))
 }
 
 /// Reads `May 4, 2023`, `4 May 2023`, `2023-05-04`, `May 2023` or `2023` into ISO form.
 pub fn normalize_date(text: &str) -> Option<String> {
     let text = text.trim().trim_end_matches('.');
-    let numbers: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|s| !s.is_empty()).collect();
+    let numbers: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|s| !s.is_empty())
+        .collect();
     let year = |s: &str| (s.len() == 4 && s.chars().all(|c| c.is_ascii_digit())).then(|| s.to_string());
     let day = |s: &str| s.parse::<u32>().ok().filter(|d| (1..=31).contains(d));
     let month = |s: &str| {
         let lower = s.to_lowercase();
-        MONTHS.iter().position(|m| lower.len() >= 3 && m.starts_with(&lower)).map(|i| i as u32 + 1)
+        MONTHS
+            .iter()
+            .position(|m| lower.len() >= 3 && m.starts_with(&lower))
+            .map(|i| i as u32 + 1)
     };
     match numbers.as_slice() {
         [y] => year(y),
@@ -178,7 +214,11 @@ fn segments(text: &str) -> Vec<String> {
         current.push(c);
     }
     parts.push(current);
-    parts.into_iter().map(|part| part.trim().to_string()).filter(|part| !part.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(|part| part.trim().to_string())
+        .filter(|part| !part.is_empty())
+        .collect()
 }
 
 /// `key: value` pairs of a scraper placeholder such as `Source: MedlinePlus Title: URL: `.
@@ -220,7 +260,8 @@ fn is_title_cased(text: &str) -> bool {
         .filter(|word| word.chars().count() >= 4)
         .collect();
     text.split_whitespace().count() <= 16
-        && (long.is_empty() || long.iter().filter(|w| w.starts_with(char::is_uppercase)).count() * 10 >= long.len() * 6)
+        && (long.is_empty()
+            || long.iter().filter(|w| w.starts_with(char::is_uppercase)).count() * 10 >= long.len() * 6)
 }
 
 #[cfg(test)]
@@ -230,16 +271,29 @@ mod tests {
     #[test]
     fn parses_plain_journal_and_malformed_entries() {
         let plain = parse("Numbness. Mayo Clinic. May 4, 2023.");
-        assert_eq!((plain.title.as_str(), plain.publisher.as_deref(), plain.date.as_deref()), ("Numbness", Some("Mayo Clinic"), Some("2023-05-04")));
+        assert_eq!(
+            (
+                plain.title.as_str(),
+                plain.publisher.as_deref(),
+                plain.date.as_deref()
+            ),
+            ("Numbness", Some("Mayo Clinic"), Some("2023-05-04"))
+        );
         assert_eq!(plain.problem, None);
 
-        let journal = parse("Zhou L et al. Acupuncture for Pain: A Review. Frontiers in Neurology. November 15, 2023.");
+        let journal =
+            parse("Zhou L et al. Acupuncture for Pain: A Review. Frontiers in Neurology. November 15, 2023.");
         assert_eq!(journal.authors.as_deref(), Some("Zhou L et al"));
         assert_eq!(journal.title, "Acupuncture for Pain: A Review");
         assert_eq!(journal.publisher.as_deref(), Some("Frontiers in Neurology"));
 
-        let broken = parse("Electromyography (EMG) and Nerve Conduction Studies. [Source: MedlinePlus Title: URL: ]. April 10, 2024.");
-        assert_eq!(broken.title, "Electromyography (EMG) and Nerve Conduction Studies");
+        let broken = parse(
+            "Electromyography (EMG) and Nerve Conduction Studies. [Source: MedlinePlus Title: URL: ]. April 10, 2024.",
+        );
+        assert_eq!(
+            broken.title,
+            "Electromyography (EMG) and Nerve Conduction Studies"
+        );
         assert_eq!(broken.publisher.as_deref(), Some("MedlinePlus"));
         assert_eq!(broken.date.as_deref(), Some("2024-04-10"));
         assert!(broken.problem.unwrap().contains("placeholder"));
@@ -247,12 +301,20 @@ mod tests {
 
     #[test]
     fn folds_duplicates_and_matches_documents() {
-        let folded = fold(["Numbness. Mayo Clinic. May 4, 2023.", "Numbness. Cleveland Clinic.", "Numbness.  Mayo Clinic. May 4, 2023."]);
+        let folded = fold([
+            "Numbness. Mayo Clinic. May 4, 2023.",
+            "Numbness. Cleveland Clinic.",
+            "Numbness.  Mayo Clinic. May 4, 2023.",
+        ]);
         assert_eq!(folded.len(), 2);
         assert_eq!(folded[0].occurrences, 2);
         assert!(names(&folded[0].reference, "numbness", Some("Mayo Clinic")));
         assert!(!names(&folded[0].reference, "Numbness", Some("Cleveland Clinic")));
-        assert!(!names(&folded[0].reference, "Peripheral Neuropathy", Some("Mayo Clinic")));
+        assert!(!names(
+            &folded[0].reference,
+            "Peripheral Neuropathy",
+            Some("Mayo Clinic")
+        ));
     }
 
     #[test]
@@ -262,7 +324,9 @@ mod tests {
         assert_eq!(normalize_date("2023-05-04").as_deref(), Some("2023-05-04"));
         assert_eq!(normalize_date("Mayo Clinic"), None);
         assert!(looks_like_citation("Sciatica. Cleveland Clinic."));
-        assert!(!looks_like_citation("Seeing a doctor is important in order to find the cause of your leg numbness. Treatments may help."));
+        assert!(!looks_like_citation(
+            "Seeing a doctor is important in order to find the cause of your leg numbness. Treatments may help."
+        ));
         assert!(!looks_like_citation("Rest."));
     }
 }

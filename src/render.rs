@@ -25,7 +25,9 @@ pub fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     }
 }
 
@@ -43,7 +45,11 @@ struct Paint {
 
 impl Paint {
     fn paint(&self, style: &str, text: &str) -> String {
-        if self.color { format!("{style}{text}{RESET}") } else { text.to_string() }
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
     }
 }
 
@@ -63,7 +69,11 @@ pub fn search_results(out: &mut dyn Write, results: &SearchResults, color: bool)
         write_hit(out, hit, &paint)?;
     }
     if results.total_hits > results.results.len() && !results.results.is_empty() {
-        let line = format!("\n{} of {} matching passages shown", results.results.len(), results.total_hits);
+        let line = format!(
+            "\n{} of {} matching passages shown",
+            results.results.len(),
+            results.total_hits
+        );
         writeln!(out, "{}", paint.paint(DIM, &line))?;
     }
     Ok(())
@@ -79,7 +89,16 @@ fn write_hit(out: &mut dyn Write, hit: &Hit, paint: &Paint) -> io::Result<()> {
         paint.paint(DIM, &format!("{:.2}", hit.score)),
         paint.paint(BOLD, &heading.join(PATH_SEPARATOR))
     )?;
-    writeln!(out, "   {}", describe_source(&hit.source.title, hit.source.kind, hit.source.publisher.as_deref(), hit.source.date.as_deref()))?;
+    writeln!(
+        out,
+        "   {}",
+        describe_source(
+            &hit.source.title,
+            hit.source.kind,
+            hit.source.publisher.as_deref(),
+            hit.source.date.as_deref()
+        )
+    )?;
     if !hit.cited_by.is_empty() {
         let titles: Vec<&str> = hit.cited_by.iter().map(|link| link.title.as_str()).collect();
         writeln!(out, "   cited by: {}", titles.join("; "))?;
@@ -108,7 +127,9 @@ fn highlight(snippet: &str, ranges: &[[usize; 2]], paint: &Paint) -> String {
     let mut marked = String::with_capacity(snippet.len() + ranges.len() * 12);
     let mut at = 0;
     for &[start, end] in ranges {
-        let (Some(before), Some(word)) = (snippet.get(at..start), snippet.get(start..end)) else { continue };
+        let (Some(before), Some(word)) = (snippet.get(at..start), snippet.get(start..end)) else {
+            continue;
+        };
         marked.push_str(before);
         marked.push_str(&paint.paint(MATCH, word));
         at = end;
@@ -121,18 +142,44 @@ fn highlight(snippet: &str, ranges: &[[usize; 2]], paint: &Paint) -> String {
 pub fn sources(out: &mut dyn Write, catalog: &Catalog, color: bool) -> io::Result<()> {
     let paint = Paint { color };
     for kind in [Kind::Article, Kind::Source] {
-        let documents: Vec<&Entry> = catalog.documents.iter().filter(|d| d.source.kind == kind).collect();
+        let documents: Vec<&Entry> = catalog
+            .documents
+            .iter()
+            .filter(|d| d.source.kind == kind)
+            .collect();
         if documents.is_empty() {
             continue;
         }
-        writeln!(out, "{}", paint.paint(BOLD, &format!("{}s ({})", kind.as_str(), documents.len())))?;
+        writeln!(
+            out,
+            "{}",
+            paint.paint(BOLD, &format!("{}s ({})", kind.as_str(), documents.len()))
+        )?;
         for entry in documents {
             let source = &entry.source;
-            writeln!(out, "  {}", describe_source(&source.title, kind, source.publisher.as_deref(), source.date.as_deref()))?;
-            writeln!(out, "    {}  {} passages", paint.paint(PATH, &entry.source.path), entry.passages)?;
+            writeln!(
+                out,
+                "  {}",
+                describe_source(
+                    &source.title,
+                    kind,
+                    source.publisher.as_deref(),
+                    source.date.as_deref()
+                )
+            )?;
+            writeln!(
+                out,
+                "    {}  {} passages",
+                paint.paint(PATH, &entry.source.path),
+                entry.passages
+            )?;
             if !entry.references.is_empty() {
                 let resolved = entry.references.iter().filter(|r| r.resolved.is_some()).count();
-                let malformed = entry.references.iter().filter(|r| r.cited.reference.problem.is_some()).count();
+                let malformed = entry
+                    .references
+                    .iter()
+                    .filter(|r| r.cited.reference.problem.is_some())
+                    .count();
                 writeln!(
                     out,
                     "    cites {} works: {resolved} found in the index, {} missing, {malformed} malformed",
@@ -149,12 +196,28 @@ pub fn sources(out: &mut dyn Write, catalog: &Catalog, color: bool) -> io::Resul
     let missing: Vec<(&Entry, &str)> = catalog
         .documents
         .iter()
-        .flat_map(|d| d.references.iter().filter(|r| r.resolved.is_none()).map(move |r| (d, r.cited.reference.text.as_str())))
+        .flat_map(|d| {
+            d.references
+                .iter()
+                .filter(|r| r.resolved.is_none())
+                .map(move |r| (d, r.cited.reference.text.as_str()))
+        })
         .collect();
     if !missing.is_empty() {
-        writeln!(out, "{}", paint.paint(BOLD, &format!("missing ({}): references that match no document", missing.len())))?;
+        writeln!(
+            out,
+            "{}",
+            paint.paint(
+                BOLD,
+                &format!("missing ({}): references that match no document", missing.len())
+            )
+        )?;
         for (entry, text) in missing {
-            writeln!(out, "  {text}\n    cited in {}", paint.paint(PATH, &entry.source.path))?;
+            writeln!(
+                out,
+                "  {text}\n    cited in {}",
+                paint.paint(PATH, &entry.source.path)
+            )?;
         }
     }
     Ok(())
@@ -167,7 +230,10 @@ mod tests {
     #[test]
     fn highlight_marks_ranges_only_with_color() {
         let ranges = [[4, 8], [13, 17]];
-        assert_eq!(highlight("leg numb and numb", &ranges, &Paint { color: false }), "leg numb and numb");
+        assert_eq!(
+            highlight("leg numb and numb", &ranges, &Paint { color: false }),
+            "leg numb and numb"
+        );
         assert_eq!(
             highlight("leg numb and numb", &ranges, &Paint { color: true }),
             format!("leg {MATCH}numb{RESET} and {MATCH}numb{RESET}")
@@ -176,7 +242,13 @@ mod tests {
 
     #[test]
     fn source_description_leaves_out_unknowns() {
-        assert_eq!(describe_source("Sciatica", Kind::Source, Some("Cleveland Clinic"), None), "Sciatica — Cleveland Clinic (source)");
-        assert_eq!(describe_source("Legs", Kind::Article, None, None), "Legs (article)");
+        assert_eq!(
+            describe_source("Sciatica", Kind::Source, Some("Cleveland Clinic"), None),
+            "Sciatica — Cleveland Clinic (source)"
+        );
+        assert_eq!(
+            describe_source("Legs", Kind::Article, None, None),
+            "Legs (article)"
+        );
     }
 }

@@ -19,6 +19,8 @@ pub const MAX_QUERY_CHARS: usize = 1_000;
 pub const MAX_QUERY_NESTING: usize = 16;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 240;
+/// Marks a snippet that starts or ends inside its passage.
+const ELLIPSIS: &str = "…";
 
 /// Why a query was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -125,7 +127,10 @@ pub fn validate(query: &str) -> Result<(), QueryError> {
 
 /// Runs `query` and returns ranked, attributed passages.
 pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<SearchResults, SearchError> {
-    validate(query).map_err(|error| SearchError::Query { query: query.to_string(), error })?;
+    validate(query).map_err(|error| SearchError::Query {
+        query: query.to_string(),
+        error,
+    })?;
     let f = open.fields;
     let mut parser = QueryParser::for_index(&open.index, vec![f.title, f.section, f.body, f.publisher]);
     parser.set_field_boost(f.title, 1.5);
@@ -135,20 +140,40 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
     let parsed = match parser.parse_query(query) {
         Ok(parsed) => parsed,
         Err(error) => {
-            notes.push(format!("query syntax: {error}; read leniently"));
-            parser.parse_query_lenient(query).0
+            // Bad syntax is usually a stray quote or colon: search the plain words instead.
+            let words = plain_words(query);
+            match parser.parse_query(&words) {
+                Ok(parsed) if !words.is_empty() => {
+                    notes.push(format!(
+                        "query syntax: {error}; searching for the words {words:?}"
+                    ));
+                    parsed
+                }
+                _ => {
+                    notes.push(format!("query syntax: {error}; read leniently"));
+                    parser.parse_query_lenient(query).0
+                }
+            }
         }
     };
     let reader = open.index.reader()?;
     let searcher = reader.searcher();
-    let (total_hits, top) = searcher.search(&parsed, &(Count, TopDocs::with_limit(options.limit.max(1)).order_by_score()))?;
+    let (total_hits, top) = searcher.search(
+        &parsed,
+        &(Count, TopDocs::with_limit(options.limit.max(1)).order_by_score()),
+    )?;
     let mut snippets = SnippetGenerator::create(&searcher, &*parsed, f.body)?;
     snippets.set_max_num_chars(SNIPPET_CHARS);
     let mut results = Vec::with_capacity(top.len());
     for (rank, (score, address)) in top.into_iter().enumerate().take(options.limit) {
         results.push(hit(open, &searcher, &snippets, rank + 1, score, address)?);
     }
-    Ok(SearchResults { query: query.to_string(), total_hits, results, notes })
+    Ok(SearchResults {
+        query: query.to_string(),
+        total_hits,
+        results,
+        notes,
+    })
 }
 
 fn hit(
@@ -161,22 +186,50 @@ fn hit(
 ) -> Result<Hit, SearchError> {
     let f = open.fields;
     let stored: TantivyDocument = searcher.doc(address)?;
-    let text_of = |field: Field| stored.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
-    let all_of = |field: Field| stored.get_all(field).filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>();
+    let text_of = |field: Field| {
+        stored
+            .get_first(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let all_of = |field: Field| {
+        stored
+            .get_all(field)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
     let path = text_of(f.path).unwrap_or_default();
     let text = text_of(f.body).unwrap_or_default();
     let snippet = snippets.snippet(&text);
     let (snippet, highlights) = if snippet.is_empty() {
         (lead(&text, SNIPPET_CHARS), Vec::new())
     } else {
-        (snippet.fragment().to_string(), snippet.highlighted().iter().map(|r| [r.start, r.end]).collect())
+        let range = snippet.fragment_range();
+        let (open, close) = (
+            if range.start > 0 { ELLIPSIS } else { "" },
+            if range.end < text.len() { ELLIPSIS } else { "" },
+        );
+        let fragment = snippet.fragment();
+        let body = fragment.trim();
+        // Highlight offsets move by the ellipsis added and the white space trimmed in front.
+        let shift = |offset: usize| offset + open.len() - (fragment.len() - fragment.trim_start().len());
+        let highlights = snippet
+            .highlighted()
+            .iter()
+            .map(|r| [shift(r.start), shift(r.end)])
+            .collect();
+        (format!("{open}{body}{close}"), highlights)
     };
     let role = match text_of(f.role).as_deref() {
         Some("references") => Role::References,
         Some("authors") => Role::Authors,
         _ => Role::Body,
     };
-    let cited_by = open.catalog.get(&path).map(|entry| entry.cited_by.clone()).unwrap_or_default();
+    let cited_by = open
+        .catalog
+        .get(&path)
+        .map(|entry| entry.cited_by.clone())
+        .unwrap_or_default();
     Ok(Hit {
         rank,
         score,
@@ -189,7 +242,10 @@ fn hit(
         source: SourceInfo {
             title: text_of(f.title).unwrap_or_default(),
             path,
-            kind: text_of(f.kind).as_deref().and_then(Kind::parse).unwrap_or(Kind::Source),
+            kind: text_of(f.kind)
+                .as_deref()
+                .and_then(Kind::parse)
+                .unwrap_or(Kind::Source),
             publisher: text_of(f.publisher),
             date: text_of(f.date),
             url: text_of(f.url),
@@ -205,7 +261,20 @@ fn lead(text: &str, max_chars: usize) -> String {
     }
     let cut = text.char_indices().nth(max_chars).map_or(text.len(), |(i, _)| i);
     let cut = text[..cut].rfind(char::is_whitespace).unwrap_or(cut);
-    format!("{}…", text[..cut].trim_end())
+    format!("{}{ELLIPSIS}", text[..cut].trim_end())
+}
+
+/// The query with its syntax characters removed, for a second try after a syntax error.
+fn plain_words(query: &str) -> String {
+    let spaced: String = query
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    spaced
+        .split_whitespace()
+        .filter(|word| !matches!(*word, "AND" | "OR" | "NOT" | "IN" | "TO"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -215,9 +284,21 @@ mod tests {
     #[test]
     fn validation_limits() {
         assert_eq!(validate("  "), Err(QueryError::Empty));
-        assert_eq!(validate(&"a".repeat(MAX_QUERY_CHARS + 1)), Err(QueryError::TooLong(MAX_QUERY_CHARS + 1)));
+        assert_eq!(
+            validate(&"a".repeat(MAX_QUERY_CHARS + 1)),
+            Err(QueryError::TooLong(MAX_QUERY_CHARS + 1))
+        );
         assert_eq!(validate(&"(".repeat(40)), Err(QueryError::TooDeep(40)));
         assert_eq!(validate("(numbness AND legs) OR \"pins and needles\""), Ok(()));
+    }
+
+    #[test]
+    fn plain_words_drop_syntax() {
+        assert_eq!(
+            plain_words("\"unclosed phrase AND title:(legs"),
+            "unclosed phrase title legs"
+        );
+        assert_eq!(plain_words("- ( :"), "");
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub fn split(text: &str) -> Result<(Metadata, &str), ReadError> {
         }
         offset += line.len();
     }
-    Err(ReadError::FrontMatter("opening `---` has no closing `---`".into()))
+    Err(ReadError::FrontMatter(
+        "opening `---` has no closing `---`".into(),
+    ))
 }
 
 fn parse(yaml: &str) -> Result<Metadata, ReadError> {
@@ -82,7 +84,8 @@ mod tests {
 
     #[test]
     fn parses_fields_and_returns_the_body() {
-        let text = "---\ntitle: \"A: B\"\nkind: source\ndate: 2023-05-04\nauthors: [Zhou L, et al.]\n---\n# Body\n";
+        let text =
+            "---\ntitle: \"A: B\"\nkind: source\ndate: 2023-05-04\nauthors: [Zhou L, et al.]\n---\n# Body\n";
         let (meta, body) = split(text).unwrap();
         assert_eq!(meta.title, "A: B");
         assert_eq!(meta.kind, Some(Kind::Source));

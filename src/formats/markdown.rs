@@ -24,7 +24,10 @@ pub fn read(text: &str) -> Result<Document, ReadError> {
     let mut list_depth = 0usize;
     let mut seen_heading = false;
 
-    let flush_paragraph = |buffer: &mut String, list_depth: usize, list_items: &mut Vec<String>, builder: &mut SectionBuilder| {
+    let flush_paragraph = |buffer: &mut String,
+                           list_depth: usize,
+                           list_items: &mut Vec<String>,
+                           builder: &mut SectionBuilder| {
         // Table cells end in a separator; the row's last one is noise.
         let text = collapse_whitespace(buffer.trim_end_matches([' ', '|']));
         buffer.clear();
@@ -61,16 +64,17 @@ pub fn read(text: &str) -> Result<Document, ReadError> {
                     builder.heading(level, &heading);
                 }
             }
-            Event::Start(Tag::Paragraph | Tag::CodeBlock(_) | Tag::TableRow | Tag::TableHead) => {
-                if !matches!(targets.last(), Some(Target::Item)) {
-                    targets.push(Target::Paragraph);
-                }
+            // Paragraphs inside a list item belong to the item, which flushes when it ends.
+            Event::Start(Tag::Paragraph | Tag::CodeBlock(_) | Tag::TableRow | Tag::TableHead)
+                if !matches!(targets.last(), Some(Target::Item)) =>
+            {
+                targets.push(Target::Paragraph);
             }
-            Event::End(TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::TableRow) => {
-                if matches!(targets.last(), Some(Target::Paragraph)) {
-                    targets.pop();
-                    flush_paragraph(&mut buffer, list_depth, &mut list_items, &mut builder);
-                }
+            Event::End(TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::TableRow)
+                if matches!(targets.last(), Some(Target::Paragraph)) =>
+            {
+                targets.pop();
+                flush_paragraph(&mut buffer, list_depth, &mut list_items, &mut builder);
             }
             Event::Start(Tag::List(_)) => {
                 if list_depth > 0 {
@@ -131,13 +135,20 @@ mod tests {
         assert_eq!(doc.meta.title, "Leg Numbness");
         assert_eq!(doc.meta.kind, Some(Kind::Article));
         let paths: Vec<_> = doc.sections.iter().map(|s| s.path.join(" > ")).collect();
-        assert_eq!(paths, ["", "Causes", "Causes > Circulatory", "Empty", "References"]);
+        assert_eq!(
+            paths,
+            ["", "Causes", "Causes > Circulatory", "Empty", "References"]
+        );
         assert_eq!(doc.sections[0].blocks, [Block::Paragraph("Lead text.".into())]);
         assert_eq!(
             doc.sections[1].blocks,
             [
                 Block::Paragraph("Several conditions:".into()),
-                Block::List(vec!["Neuropathy".into(), "Herniated disc".into(), "nested item".into()]),
+                Block::List(vec![
+                    "Neuropathy".into(),
+                    "Herniated disc".into(),
+                    "nested item".into()
+                ]),
             ]
         );
         assert!(doc.sections[3].blocks.is_empty());

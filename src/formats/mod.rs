@@ -58,7 +58,10 @@ fn decode_text(bytes: &[u8]) -> Result<(String, Option<String>), ReadError> {
         return decode_utf8(rest);
     }
     let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|pair| from([pair[0], pair[1]])).collect();
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|pair| from([pair[0], pair[1]]))
+            .collect();
         let text = String::from_utf16_lossy(&units);
         let warning = (text.contains('\u{FFFD}') || rest.len() % 2 == 1)
             .then(|| "invalid UTF-16 replaced with U+FFFD".to_string());

@@ -38,12 +38,21 @@ pub fn read(text: &str) -> Document {
     read_body(body, &title, &mut builder);
     if !reference_lines.is_empty() {
         builder.heading_with_role(2, REFERENCES_HEADING, Role::References);
-        builder.block(Block::List(reference_lines.iter().filter_map(|line| list_item(line)).map(String::from).collect()));
+        builder.block(Block::List(
+            reference_lines
+                .iter()
+                .filter_map(|line| list_item(line))
+                .map(String::from)
+                .collect(),
+        ));
     }
     read_author_notes(author_lines, &mut builder);
 
     Document {
-        meta: Metadata { title, ..Metadata::default() },
+        meta: Metadata {
+            title,
+            ..Metadata::default()
+        },
         sections: builder.finish(),
         warnings: Vec::new(),
     }
@@ -118,7 +127,10 @@ fn read_author_notes(lines: &[&str], builder: &mut SectionBuilder) {
 
 /// The index where the trailing run of citation-shaped list items starts (`lines.len()` if none).
 fn trailing_reference_run(lines: &[&str]) -> usize {
-    let end = lines.iter().rposition(|line| !line.is_empty()).map_or(0, |i| i + 1);
+    let end = lines
+        .iter()
+        .rposition(|line| !line.is_empty())
+        .map_or(0, |i| i + 1);
     let mut start = end;
     while start > 0 && list_item(lines[start - 1]).is_some_and(looks_like_citation) {
         start -= 1;
@@ -129,7 +141,11 @@ fn trailing_reference_run(lines: &[&str]) -> usize {
         .find(|line| !line.is_empty())
         .is_some_and(|line| Role::from_heading(line) == Role::References);
     // One citation-like item is too little evidence; an explicit heading already marks the list.
-    if end - start < 2 || preceded_by_heading { lines.len() } else { start }
+    if end - start < 2 || preceded_by_heading {
+        lines.len()
+    } else {
+        start
+    }
 }
 
 /// The text of a list item line, without its bullet.
@@ -149,13 +165,20 @@ fn ends_sentence(line: &str) -> bool {
 /// followed by more text, and does not continue a sentence from the line before.
 fn is_heading_at(lines: &[&str], i: usize) -> bool {
     let line = lines[i];
-    let starts_capital = line.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
+    let starts_capital = line
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
     let words = line.split_whitespace().count();
     // A next line that starts in lower case continues a wrapped sentence instead.
     let followed = lines
         .get(i + 1)
         .is_some_and(|next| next.chars().next().is_some_and(|c| !c.is_lowercase()));
-    let continues = i > 0 && !lines[i - 1].is_empty() && list_item(lines[i - 1]).is_none() && !ends_sentence(lines[i - 1]) && !is_heading_at_shape(lines[i - 1]);
+    let continues = i > 0
+        && !lines[i - 1].is_empty()
+        && list_item(lines[i - 1]).is_none()
+        && !ends_sentence(lines[i - 1])
+        && !is_heading_at_shape(lines[i - 1]);
     starts_capital && words <= MAX_HEADING_WORDS && is_heading_at_shape(line) && followed && !continues
 }
 
@@ -169,8 +192,18 @@ fn is_heading_at_shape(line: &str) -> bool {
 /// Whether a heading opens a top-level section: it names the title's topic or closes the article.
 fn is_top_level(heading: &str, topic: &[String]) -> bool {
     const CLOSING: [&str; 12] = [
-        "takeaway", "the takeaway", "key takeaways", "summary", "conclusion", "conclusions",
-        "bottom line", "the bottom line", "final thoughts", "outlook", "faq", "frequently asked questions",
+        "takeaway",
+        "the takeaway",
+        "key takeaways",
+        "summary",
+        "conclusion",
+        "conclusions",
+        "bottom line",
+        "the bottom line",
+        "final thoughts",
+        "outlook",
+        "faq",
+        "frequently asked questions",
     ];
     let lower = heading.trim_end_matches(['?', ':']).to_lowercase();
     CLOSING.contains(&lower.as_str()) || content_words(heading).iter().any(|word| topic.contains(word))
@@ -179,18 +212,41 @@ fn is_top_level(heading: &str, topic: &[String]) -> bool {
 /// The title's words that name its subject rather than the kind of page ("causes", "what").
 fn topic_words(title: &str) -> Vec<String> {
     const GENERIC: [&str; 22] = [
-        "cause", "symptom", "treatment", "diagnosis", "type", "sign", "overview", "option", "guide", "tip",
-        "everything", "know", "need", "common", "about", "understanding", "explained", "risk", "factor",
-        "prevention", "when", "why",
+        "cause",
+        "symptom",
+        "treatment",
+        "diagnosis",
+        "type",
+        "sign",
+        "overview",
+        "option",
+        "guide",
+        "tip",
+        "everything",
+        "know",
+        "need",
+        "common",
+        "about",
+        "understanding",
+        "explained",
+        "risk",
+        "factor",
+        "prevention",
+        "when",
+        "why",
     ];
-    content_words(title).into_iter().filter(|word| !GENERIC.contains(&word.as_str())).collect()
+    content_words(title)
+        .into_iter()
+        .filter(|word| !GENERIC.contains(&word.as_str()))
+        .collect()
 }
 
 /// Lowercased words without stop words, plural `s` removed, for comparing headings with the title.
 fn content_words(text: &str) -> Vec<String> {
-    const STOP: [&str; 24] = [
+    const STOP: [&str; 33] = [
         "a", "an", "the", "of", "in", "on", "for", "to", "and", "or", "with", "your", "you", "is", "are",
-        "what", "how", "can", "do", "does", "it", "vs", "from", "by",
+        "what", "how", "can", "do", "does", "it", "vs", "from", "by", "my", "i", "we", "our", "this", "that",
+        "be", "should", "will",
     ];
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
@@ -210,16 +266,29 @@ fn is_name_line(line: &str) -> bool {
     let name = line.split(',').next().unwrap_or_default();
     let words: Vec<&str> = name.split_whitespace().collect();
     (2..=4).contains(&words.len())
-        && words.iter().all(|word| word.chars().next().is_some_and(char::is_uppercase))
+        && words
+            .iter()
+            .all(|word| word.chars().next().is_some_and(char::is_uppercase))
         && !ends_sentence(line)
 }
 
 /// A line that names a contributor's role.
 fn is_role_line(line: &str) -> bool {
     const ROLES: [&str; 14] = [
-        "author", "writer", "editor", "reviewer", "medical reviewer", "medical editor", "fact checker",
-        "fact-checker", "contributor", "contributing writer", "reviewed by", "medically reviewed by",
-        "illustrator", "co-author",
+        "author",
+        "writer",
+        "editor",
+        "reviewer",
+        "medical reviewer",
+        "medical editor",
+        "fact checker",
+        "fact-checker",
+        "contributor",
+        "contributing writer",
+        "reviewed by",
+        "medically reviewed by",
+        "illustrator",
+        "co-author",
     ];
     ROLES.contains(&line.trim().to_lowercase().as_str())
 }
@@ -239,11 +308,20 @@ mod tests {
         assert_eq!(doc.meta.title, "Why Knees Hurt");
         assert_eq!(
             paths(&doc),
-            ["", "Common Causes of Knee Pain", "Common Causes of Knee Pain > Sports Injuries", "Treating Knee Pain", "The Takeaway"]
+            [
+                "",
+                "Common Causes of Knee Pain",
+                "Common Causes of Knee Pain > Sports Injuries",
+                "Treating Knee Pain",
+                "The Takeaway"
+            ]
         );
         assert_eq!(
             doc.sections[1].blocks,
-            [Block::Paragraph("Several things:".into()), Block::List(vec!["Arthritis".into(), "Injury".into()])]
+            [
+                Block::Paragraph("Several things:".into()),
+                Block::List(vec!["Arthritis".into(), "Injury".into()])
+            ]
         );
     }
 
@@ -252,7 +330,12 @@ mod tests {
         let text = "Title Here\n\nFirst Part\nThis sentence is wrapped\nacross two lines.\nEmpty One\nSecond Part\nMore text.\n";
         let doc = read(text);
         assert_eq!(paths(&doc), ["First Part", "Empty One", "Second Part"]);
-        assert_eq!(doc.sections[0].blocks, [Block::Paragraph("This sentence is wrapped across two lines.".into())]);
+        assert_eq!(
+            doc.sections[0].blocks,
+            [Block::Paragraph(
+                "This sentence is wrapped across two lines.".into()
+            )]
+        );
         assert!(doc.sections[1].blocks.is_empty());
     }
 
@@ -262,11 +345,23 @@ mod tests {
         let doc = read(text);
         assert_eq!(
             paths(&doc),
-            ["Some Heading", "References", "About the Authors", "About the Authors > Jane Roe, MD, Medical Reviewer", "About the Authors > John Doe, Author"]
+            [
+                "Some Heading",
+                "References",
+                "About the Authors",
+                "About the Authors > Jane Roe, MD, Medical Reviewer",
+                "About the Authors > John Doe, Author"
+            ]
         );
         assert_eq!(doc.sections[0].blocks.len(), 1);
         assert_eq!(doc.sections[1].role, Role::References);
-        assert_eq!(doc.sections[1].blocks, [Block::List(vec!["Numbness. Mayo Clinic. May 4, 2023.".into(), "Sciatica. Cleveland Clinic.".into()])]);
+        assert_eq!(
+            doc.sections[1].blocks,
+            [Block::List(vec![
+                "Numbness. Mayo Clinic. May 4, 2023.".into(),
+                "Sciatica. Cleveland Clinic.".into()
+            ])]
+        );
         assert_eq!(doc.sections[4].role, Role::Authors);
         assert_eq!(doc.sections[4].blocks, [Block::Paragraph("John writes.".into())]);
     }

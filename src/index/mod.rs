@@ -79,11 +79,17 @@ struct Payload {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> IndexError + '_ {
-    move |source| IndexError::Io { path: path.to_path_buf(), source }
+    move |source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn tantivy_error(path: &Path) -> impl FnOnce(tantivy::TantivyError) -> IndexError + '_ {
-    move |source| IndexError::Tantivy { path: path.to_path_buf(), source }
+    move |source| IndexError::Tantivy {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writes a new generation of the index; nothing is visible to searches until [`IndexBuilder::commit`].
@@ -110,7 +116,12 @@ impl IndexBuilder {
         let writer = index
             .writer_with_num_threads(threads, WRITER_MEMORY_BYTES)
             .map_err(tantivy_error(root))?;
-        Ok(IndexBuilder { root: root.to_path_buf(), generation, writer, fields })
+        Ok(IndexBuilder {
+            root: root.to_path_buf(),
+            generation,
+            writer,
+            fields,
+        })
     }
 
     /// Adds the passages of one document.
@@ -127,30 +138,50 @@ impl IndexBuilder {
             document.add_text(f.body, &passage.text);
             document.add_text(f.kind, entry.source.kind.as_str());
             document.add_text(f.role, passage.role.as_str());
-            for (field, value) in [(f.publisher, &entry.source.publisher), (f.date, &entry.source.date), (f.url, &entry.source.url)] {
+            for (field, value) in [
+                (f.publisher, &entry.source.publisher),
+                (f.date, &entry.source.date),
+                (f.url, &entry.source.url),
+            ] {
                 if let Some(value) = value {
                     document.add_text(field, value);
                 }
             }
             document.add_u64(f.ordinal, passage.ordinal as u64);
-            self.writer.add_document(document).map_err(tantivy_error(&self.root))?;
+            self.writer
+                .add_document(document)
+                .map_err(tantivy_error(&self.root))?;
         }
         Ok(())
     }
 
     /// Commits the generation with `catalog`, makes it the live one and removes older ones.
     pub fn commit(mut self, catalog: Catalog) -> Result<(), IndexError> {
-        let payload = serde_json::to_string(&Payload { schema_version: SCHEMA_VERSION, catalog })
-            .expect("the catalog is plain data and always serializes");
+        let payload = serde_json::to_string(&Payload {
+            schema_version: SCHEMA_VERSION,
+            catalog,
+        })
+        .expect("the catalog is plain data and always serializes");
         let mut prepared = self.writer.prepare_commit().map_err(tantivy_error(&self.root))?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(tantivy_error(&self.root))?;
-        let IndexBuilder { root, generation, writer, .. } = self;
+        let IndexBuilder {
+            root,
+            generation,
+            writer,
+            ..
+        } = self;
         writer.wait_merging_threads().map_err(tantivy_error(&root))?;
-        let name = generation.file_name().expect("generation paths end in a name").to_string_lossy().into_owned();
+        let name = generation
+            .file_name()
+            .expect("generation paths end in a name")
+            .to_string_lossy()
+            .into_owned();
         let pending = root.join(format!("{CURRENT_FILE}.tmp"));
         let mut file = fs::File::create(&pending).map_err(io_error(&pending))?;
-        file.write_all(name.as_bytes()).and_then(|()| file.sync_all()).map_err(io_error(&pending))?;
+        file.write_all(name.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(io_error(&pending))?;
         fs::rename(&pending, root.join(CURRENT_FILE)).map_err(io_error(&root))?;
         remove_stale_generations(&root, &name);
         Ok(())
@@ -164,7 +195,9 @@ pub fn passage_id(path: &str, ordinal: usize) -> String {
 
 /// Deletes generations other than `live`: earlier ones and leftovers of interrupted builds.
 fn remove_stale_generations(root: &Path, live: &str) {
-    let Ok(entries) = fs::read_dir(root) else { return };
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with(GENERATION_PREFIX) && name != live {
@@ -179,7 +212,10 @@ fn create_private_dir(path: &Path) -> Result<(), IndexError> {
     use std::os::unix::fs::DirBuilderExt;
     match fs::DirBuilder::new().recursive(true).mode(0o700).create(path) {
         Ok(()) => Ok(()),
-        Err(source) => Err(IndexError::Io { path: path.to_path_buf(), source }),
+        Err(source) => Err(IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -205,11 +241,21 @@ pub fn exists(root: &Path) -> bool {
 
 /// Opens the live generation under `root`, checking its schema version.
 pub fn open(root: &Path) -> Result<OpenIndex, IndexError> {
-    let corrupt = |detail: String| IndexError::Corrupt { path: root.to_path_buf(), detail };
+    let corrupt = |detail: String| IndexError::Corrupt {
+        path: root.to_path_buf(),
+        detail,
+    };
     let current = match fs::read_to_string(root.join(CURRENT_FILE)) {
         Ok(name) => name.trim().to_string(),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(IndexError::NotFound(root.to_path_buf())),
-        Err(source) => return Err(IndexError::Io { path: root.join(CURRENT_FILE), source }),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(IndexError::NotFound(root.to_path_buf()));
+        }
+        Err(source) => {
+            return Err(IndexError::Io {
+                path: root.join(CURRENT_FILE),
+                source,
+            });
+        }
     };
     if !current.starts_with(GENERATION_PREFIX) || current.contains(['/', '\\']) {
         return Err(corrupt(format!("{CURRENT_FILE} names {current:?}")));
@@ -222,16 +268,32 @@ pub fn open(root: &Path) -> Result<OpenIndex, IndexError> {
         .as_deref()
         .ok_or_else(|| corrupt("no catalog in the last commit".into()))
         .and_then(|text| {
-            let version: serde_json::Value = serde_json::from_str(text).map_err(|error| corrupt(error.to_string()))?;
-            let found = version.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+            let version: serde_json::Value =
+                serde_json::from_str(text).map_err(|error| corrupt(error.to_string()))?;
+            let found = version
+                .get("schema_version")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0) as u32;
             if found != SCHEMA_VERSION {
-                return Err(IndexError::SchemaMismatch { path: root.to_path_buf(), found, expected: SCHEMA_VERSION });
+                return Err(IndexError::SchemaMismatch {
+                    path: root.to_path_buf(),
+                    found,
+                    expected: SCHEMA_VERSION,
+                });
             }
             serde_json::from_value(version).map_err(|error| corrupt(format!("catalog: {error}")))
         })?;
     let (schema, fields) = schema::build();
     if index.schema() != schema {
-        return Err(IndexError::SchemaMismatch { path: root.to_path_buf(), found: SCHEMA_VERSION, expected: SCHEMA_VERSION });
+        return Err(IndexError::SchemaMismatch {
+            path: root.to_path_buf(),
+            found: SCHEMA_VERSION,
+            expected: SCHEMA_VERSION,
+        });
     }
-    Ok(OpenIndex { index, fields, catalog: payload.catalog })
+    Ok(OpenIndex {
+        index,
+        fields,
+        catalog: payload.catalog,
+    })
 }
