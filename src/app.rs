@@ -44,8 +44,8 @@ pub enum Error {
 /// Runs the command.
 pub fn run(config: &Config) -> Result<Outcome, Error> {
     let outcome = match &config.action {
-        Action::Index { roots } => {
-            let report = build_with_progress(roots, &config.index_dir)?;
+        Action::Index { roots, full } => {
+            let report = build_with_progress(roots, &config.index_dir, *full)?;
             if report.failed() > 0 {
                 Outcome::Partial
             } else {
@@ -110,14 +110,14 @@ fn open_or_build(config: &Config) -> Result<index::OpenIndex, Error> {
             config.index_dir.display(),
             corpus.display()
         );
-        build_with_progress(&[corpus], &config.index_dir)?;
+        build_with_progress(&[corpus], &config.index_dir, false)?;
     }
     Ok(index::open(&config.index_dir)?)
 }
 
-fn build_with_progress(roots: &[PathBuf], index_dir: &Path) -> Result<BuildReport, Error> {
+fn build_with_progress(roots: &[PathBuf], index_dir: &Path, full: bool) -> Result<BuildReport, Error> {
     let progress = StderrProgress::new();
-    let report = indexer::build(roots, index_dir, &progress)?;
+    let report = indexer::build(roots, index_dir, full, &progress)?;
     progress.finish();
     eprintln!("{}", summary(&report, index_dir));
     Ok(report)
@@ -126,11 +126,15 @@ fn build_with_progress(roots: &[PathBuf], index_dir: &Path) -> Result<BuildRepor
 /// The one-line summary of a build.
 fn summary(report: &BuildReport, index_dir: &Path) -> String {
     let mut line = format!(
-        "citedex: indexed {} documents, {} passages into {} in {}",
+        "citedex: indexed {} documents, {} passages into {} in {} ({} added, {} changed, {} removed, {} unchanged)",
         report.documents,
         report.passages,
         index_dir.display(),
-        seconds(report.elapsed)
+        seconds(report.elapsed),
+        report.added,
+        report.changed,
+        report.removed,
+        report.unchanged
     );
     let failed = report.failed();
     let unsupported = report.skipped.len() - failed;

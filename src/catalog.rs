@@ -25,6 +25,8 @@ pub struct Entry {
     pub authors: Vec<String>,
     /// Citation key that articles may name in their `cites` front matter.
     pub key: String,
+    /// Hash of the file's bytes, to tell changed files from unchanged ones.
+    pub hash: String,
     /// Keys this document cites explicitly in front matter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cites: Vec<String>,
@@ -75,8 +77,9 @@ pub struct DocumentLink {
 }
 
 impl Entry {
-    /// Describes a parsed document stored at `path` that was split into `passages` passages.
-    pub fn new(path: &str, document: &Document, passages: usize) -> Entry {
+    /// Describes a parsed document stored at `path`, whose bytes hash to `hash`, that was split
+    /// into `passages` passages.
+    pub fn new(path: &str, hash: &str, document: &Document, passages: usize) -> Entry {
         let meta = &document.meta;
         let reference_items: Vec<&str> = document
             .sections
@@ -113,6 +116,7 @@ impl Entry {
             },
             authors: meta.authors.clone(),
             key: meta.key.clone().unwrap_or(stem),
+            hash: hash.to_string(),
             cites: meta.cites.clone(),
             passages,
             references,
@@ -244,9 +248,9 @@ mod tests {
         let mayo = document("Numbness", Some("Mayo Clinic"), &[]);
         let cleveland = document("Numbness", Some("Cleveland Clinic"), &[]);
         let catalog = Catalog::new(vec![
-            Entry::new("kb/sources/mayo.md", &mayo, 3),
-            Entry::new("kb/articles/legs.md", &article, 5),
-            Entry::new("kb/sources/cleveland.md", &cleveland, 2),
+            Entry::new("kb/sources/mayo.md", "1", &mayo, 3),
+            Entry::new("kb/articles/legs.md", "2", &article, 5),
+            Entry::new("kb/sources/cleveland.md", "3", &cleveland, 2),
         ]);
         let legs = catalog.get("kb/articles/legs.md").unwrap();
         assert_eq!(legs.source.kind, Kind::Article);

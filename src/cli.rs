@@ -28,6 +28,9 @@ pub struct Cli {
 pub enum Command {
     /// Read the corpus folders and (re)build the index.
     Index {
+        /// Rebuild from scratch instead of updating only what changed.
+        #[arg(long)]
+        full: bool,
         /// Folders or files to index [default: corpus]
         #[arg(value_name = "CORPUS")]
         corpus: Vec<PathBuf>,
@@ -84,6 +87,8 @@ pub enum Action {
     Index {
         /// Corpus folders or files.
         roots: Vec<PathBuf>,
+        /// Rebuild from scratch.
+        full: bool,
     },
     /// Search.
     Search {
@@ -117,8 +122,9 @@ impl Cli {
         let default_index = self.index.is_none();
         let index_dir = self.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX_DIR));
         let action = match self.command {
-            Command::Index { corpus } => Action::Index {
+            Command::Index { full, corpus } => Action::Index {
                 roots: default_roots(corpus),
+                full,
             },
             Command::Search {
                 limit,

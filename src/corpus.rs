@@ -96,20 +96,29 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
     }
 }
 
-/// Reads and parses one file; the error is the reason to report when it is skipped.
-pub fn load(file: &CorpusFile) -> Result<Document, Skipped> {
-    let skip = |reason: String| Skipped {
-        path: file.path.clone(),
-        reason,
-        unsupported: false,
-    };
-    let bytes = read_capped(&file.path).map_err(skip)?;
+/// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`]; the error is the reason to report.
+pub fn read(file: &CorpusFile) -> Result<Vec<u8>, Skipped> {
+    read_capped(&file.path).map_err(|reason| file.skipped(reason))
+}
+
+/// Parses bytes read from `file` in its format.
+pub fn parse(file: &CorpusFile, bytes: &[u8]) -> Result<Document, Skipped> {
     let fallback_title = file
         .path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    formats::read(file.format, &bytes, &fallback_title).map_err(|error| skip(error.to_string()))
+    formats::read(file.format, bytes, &fallback_title).map_err(|error| file.skipped(error.to_string()))
+}
+
+impl CorpusFile {
+    fn skipped(&self, reason: String) -> Skipped {
+        Skipped {
+            path: self.path.clone(),
+            reason,
+            unsupported: false,
+        }
+    }
 }
 
 fn read_capped(path: &Path) -> Result<Vec<u8>, String> {

@@ -1,15 +1,17 @@
-//! Building an index from corpus folders: walk, read and chunk files in parallel batches, feed
-//! the passages to the index writer in a stable order, link citations, commit.
+//! Building and updating an index from corpus folders: walk, hash every file, read and chunk the
+//! new and changed ones in parallel batches, feed their passages to the index writer in a stable
+//! order, delete what disappeared, link citations, and commit once.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_128;
 
 use crate::catalog::{Catalog, Entry};
 use crate::chunker::{self, ChunkSize, Passage};
-use crate::corpus::{self, CorpusError, Skipped};
-use crate::index::{IndexBuilder, IndexError};
+use crate::corpus::{self, CorpusError, CorpusFile, Skipped};
+use crate::index::{self, IndexBuilder, IndexError};
 
 /// Files read and chunked in parallel before their passages go to the writer in order.
 const BATCH_FILES: usize = 256;
@@ -38,10 +40,18 @@ pub trait Progress: Sync {
 /// What a build did.
 #[derive(Debug, Default)]
 pub struct BuildReport {
-    /// Documents indexed.
+    /// Documents in the index after the build.
     pub documents: usize,
-    /// Passages indexed.
+    /// Passages in the index after the build.
     pub passages: usize,
+    /// Documents new to the index.
+    pub added: usize,
+    /// Documents whose content changed and were read again.
+    pub changed: usize,
+    /// Documents no longer in the corpus, deleted from the index.
+    pub removed: usize,
+    /// Documents left as they were.
+    pub unchanged: usize,
     /// Files left out, with reasons (unsupported types included).
     pub skipped: Vec<Skipped>,
     /// References, by article path, that name no document.
@@ -57,10 +67,23 @@ impl BuildReport {
     }
 }
 
-/// Indexes every readable file under `roots` into a new generation at `index_dir`.
+/// How one file of the corpus compares with the index.
+enum FileState {
+    /// Same bytes as indexed: nothing to do.
+    Unchanged(Entry),
+    /// New or changed: its fresh entry and passages.
+    Read(Entry, Vec<Passage>),
+    /// Could not be read or parsed; `previous` is what the index holds for it, kept rather than lost.
+    Failed { skip: Skipped, previous: Option<Entry> },
+}
+
+/// Brings the index at `index_dir` up to date with the files under `roots`: only new and
+/// changed files are read, removed files' passages are deleted, and all of it lands in one commit.
+/// With `full`, or when there is no index yet, a new index is built and swapped in.
 pub fn build(
     roots: &[PathBuf],
     index_dir: &Path,
+    full: bool,
     progress: &dyn Progress,
 ) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
@@ -68,53 +91,84 @@ pub fn build(
     for skip in skipped.iter().filter(|s| !s.unsupported) {
         progress.warn(&format!("skipping {}: {}", skip.path.display(), skip.reason));
     }
-    progress.start(files.len());
-    let mut builder = IndexBuilder::create(index_dir)?;
+    let lock = index::lock(index_dir)?;
+    let previous = match full {
+        true => None,
+        false => match index::open(index_dir) {
+            Ok(open) => Some(open),
+            Err(IndexError::NotFound(_)) => None,
+            Err(error) => return Err(error.into()),
+        },
+    };
+    let mut builder = match &previous {
+        Some(open) => IndexBuilder::update(index_dir, open, &lock)?,
+        None => IndexBuilder::create(index_dir, &lock)?,
+    };
+    let known = previous.as_ref().map(|open| &open.catalog);
+    let mut report = BuildReport::default();
     let mut entries = Vec::new();
-    let mut passages_total = 0;
-    let size = ChunkSize::default();
+    progress.start(files.len());
     for batch in files.chunks(BATCH_FILES) {
-        let loaded: Vec<Result<(Entry, Vec<Passage>), Skipped>> = batch
+        let states: Vec<FileState> = batch
             .par_iter()
             .map(|file| {
-                let document = corpus::load(file);
+                let state = examine(
+                    file,
+                    known.and_then(|catalog| catalog.get(&file.path.to_string_lossy())),
+                    progress,
+                );
                 progress.advance(&file.path);
-                let document = document?;
-                let path = file.path.to_string_lossy();
-                for warning in &document.warnings {
-                    progress.warn(&format!("{path}: {warning}"));
-                }
-                let passages = chunker::chunk(&document, size);
-                let entry = Entry::new(&path, &document, passages.len());
-                for reference in entry
-                    .references
-                    .iter()
-                    .filter_map(|r| r.cited.reference.problem.as_ref().map(|p| (r, p)))
-                {
-                    progress.warn(&format!(
-                        "{path}: malformed reference {:?} ({}), kept",
-                        reference.0.cited.reference.text, reference.1
-                    ));
-                }
-                Ok((entry, passages))
+                state
             })
             .collect();
-        for result in loaded {
-            match result {
-                Ok((entry, passages)) => {
-                    builder.add(&entry, &passages)?;
-                    passages_total += passages.len();
+        for state in states {
+            match state {
+                FileState::Unchanged(entry) => {
+                    report.unchanged += 1;
                     entries.push(entry);
                 }
-                Err(skip) => {
-                    progress.warn(&format!("skipping {}: {}", skip.path.display(), skip.reason));
+                FileState::Read(entry, passages) => {
+                    match known.and_then(|catalog| catalog.get(&entry.source.path)) {
+                        Some(_) => {
+                            builder.remove(&entry.source.path);
+                            report.changed += 1;
+                        }
+                        None => report.added += 1,
+                    }
+                    builder.add(&entry, &passages)?;
+                    entries.push(entry);
+                }
+                FileState::Failed { skip, previous } => {
+                    let kept = if previous.is_some() {
+                        "; the index keeps its previous version"
+                    } else {
+                        ""
+                    };
+                    progress.warn(&format!(
+                        "skipping {}: {}{kept}",
+                        skip.path.display(),
+                        skip.reason
+                    ));
                     skipped.push(skip);
+                    entries.extend(previous);
                 }
             }
         }
     }
+    if let Some(catalog) = known {
+        let still_there: std::collections::HashSet<&str> =
+            entries.iter().map(|e| e.source.path.as_str()).collect();
+        for gone in catalog
+            .documents
+            .iter()
+            .filter(|d| !still_there.contains(d.source.path.as_str()))
+        {
+            builder.remove(&gone.source.path);
+            report.removed += 1;
+        }
+    }
     let catalog = Catalog::new(entries);
-    let mut unresolved: Vec<(String, String)> = catalog
+    report.unresolved = catalog
         .documents
         .iter()
         .flat_map(|d| {
@@ -124,19 +178,54 @@ pub fn build(
                 .map(|r| (d.source.path.clone(), r.cited.reference.text.clone()))
         })
         .collect();
-    unresolved.extend(
+    report.unresolved.extend(
         catalog
             .unknown_keys()
             .into_iter()
             .map(|(path, key)| (path.to_string(), format!("cites key {key:?}"))),
     );
-    let documents = catalog.documents.len();
-    builder.commit(catalog)?;
-    Ok(BuildReport {
-        documents,
-        passages: passages_total,
-        skipped,
-        unresolved,
-        elapsed: started.elapsed(),
-    })
+    report.documents = catalog.documents.len();
+    report.passages = catalog.documents.iter().map(|d| d.passages).sum();
+    report.skipped = skipped;
+    let nothing_changed = previous.as_ref().is_some_and(|open| open.catalog == catalog);
+    if !nothing_changed {
+        builder.commit(catalog)?;
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Reads one file, and parses and chunks it unless its bytes are those already indexed.
+fn examine(file: &CorpusFile, indexed: Option<&Entry>, progress: &dyn Progress) -> FileState {
+    let failed = |skip| FileState::Failed {
+        skip,
+        previous: indexed.cloned(),
+    };
+    let bytes = match corpus::read(file) {
+        Ok(bytes) => bytes,
+        Err(skip) => return failed(skip),
+    };
+    let hash = format!("{:032x}", xxh3_128(&bytes));
+    if let Some(entry) = indexed.filter(|entry| entry.hash == hash) {
+        return FileState::Unchanged(entry.clone());
+    }
+    let document = match corpus::parse(file, &bytes) {
+        Ok(document) => document,
+        Err(skip) => return failed(skip),
+    };
+    let path = file.path.to_string_lossy();
+    for warning in &document.warnings {
+        progress.warn(&format!("{path}: {warning}"));
+    }
+    let passages = chunker::chunk(&document, ChunkSize::default());
+    let entry = Entry::new(&path, &hash, &document, passages.len());
+    for reference in entry.references.iter().map(|r| &r.cited.reference) {
+        if let Some(problem) = &reference.problem {
+            progress.warn(&format!(
+                "{path}: malformed reference {:?} ({problem}), kept",
+                reference.text
+            ));
+        }
+    }
+    FileState::Read(entry, passages)
 }

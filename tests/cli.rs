@@ -347,3 +347,294 @@ fn human_output_shows_path_source_and_snippet() {
     assert_eq!(lines[4].trim(), "kb/sources/carpal.md#1");
     assert!(!output.contains('\x1b'), "NO_COLOR must turn colour off");
 }
+
+/// A deterministic pseudo-random sequence, so failures reproduce.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+const WORDS: [&str; 16] = [
+    "nerve", "blood", "spine", "tingling", "numbness", "pressure", "vitamin", "sugar", "muscle", "reflex",
+    "disc", "artery", "vein", "clot", "balance", "posture",
+];
+
+fn random_markdown(rng: &mut Lcg, title: usize) -> String {
+    let mut text = format!("---\ntitle: Topic {title}\n---\n");
+    for section in 0..1 + rng.below(3) {
+        text.push_str(&format!("\n## Part {section}\n\n"));
+        for _ in 0..1 + rng.below(12) {
+            let words: Vec<&str> = (0..4 + rng.below(10))
+                .map(|_| WORDS[rng.below(WORDS.len())])
+                .collect();
+            text.push_str(&format!("Doc {title} says {}.\n", words.join(" ")));
+        }
+    }
+    text
+}
+
+/// Every passage of the index at `index`, as (id, section, text), sorted.
+fn all_passages(kb: &Sandbox, index: &str) -> Vec<(String, Vec<String>, String)> {
+    let output = kb.citedex(&["--index", index, "search", "--json", "-n", "10000", "*"]);
+    let results: SearchResults = serde_json::from_slice(&output.stdout).unwrap_or_default_results();
+    let mut passages: Vec<_> = results
+        .results
+        .into_iter()
+        .map(|hit| (hit.id, hit.section, hit.text))
+        .collect();
+    passages.sort();
+    passages
+}
+
+trait OrEmpty {
+    fn unwrap_or_default_results(self) -> SearchResults;
+}
+
+impl OrEmpty for Result<SearchResults, serde_json::Error> {
+    fn unwrap_or_default_results(self) -> SearchResults {
+        self.unwrap_or(SearchResults {
+            query: String::new(),
+            total_hits: 0,
+            results: Vec::new(),
+            notes: Vec::new(),
+        })
+    }
+}
+
+#[test]
+fn incremental_updates_equal_a_full_rebuild() {
+    let kb = Sandbox::new();
+    let mut rng = Lcg(7);
+    for i in 0..12 {
+        kb.write(&format!("kb/doc{i}.md"), &random_markdown(&mut rng, i));
+    }
+    for round in 0..8 {
+        for _ in 0..3 {
+            let i = rng.below(16);
+            let path = format!("kb/doc{i}.md");
+            match rng.below(3) {
+                0 => drop(fs::remove_file(kb.path(&path))),
+                _ => drop(kb.write(&path, &random_markdown(&mut rng, i))),
+            }
+        }
+        let incremental = kb.citedex(&["--index", "inc", "index", "kb"]);
+        assert_eq!(incremental.status.code(), Some(0), "{}", stderr(&incremental));
+        let full = kb.citedex(&["--index", "full", "index", "--full", "kb"]);
+        assert_eq!(full.status.code(), Some(0), "{}", stderr(&full));
+        assert_eq!(
+            all_passages(&kb, "inc"),
+            all_passages(&kb, "full"),
+            "round {round}"
+        );
+        for query in ["nerve", "\"blood pressure\"", "clot AND vein", "doc"] {
+            let ids = |index: &str| {
+                let output = kb.citedex(&["--index", index, "search", "--json", "-n", "1000", query]);
+                let results: SearchResults =
+                    serde_json::from_slice(&output.stdout).unwrap_or_default_results();
+                let mut ids: Vec<String> = results.results.into_iter().map(|hit| hit.id).collect();
+                ids.sort();
+                ids
+            };
+            assert_eq!(ids("inc"), ids("full"), "round {round}, query {query}");
+        }
+    }
+}
+
+#[test]
+fn an_edit_of_the_same_size_in_the_same_second_is_seen() {
+    let kb = Sandbox::new();
+    kb.write("kb/a.md", "# A\n\nThe word is alpha.\n");
+    kb.citedex(&["index", "kb"]);
+    kb.write("kb/a.md", "# A\n\nThe word is gamma.\n");
+    let output = kb.citedex(&["index", "kb"]);
+    assert!(
+        stderr(&output).contains("(0 added, 1 changed, 0 removed, 0 unchanged)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(kb.citedex(&["search", "gamma"]).status.code(), Some(0));
+    assert_eq!(kb.citedex(&["search", "alpha"]).status.code(), Some(1));
+    let again = kb.citedex(&["index", "kb"]);
+    assert!(
+        stderr(&again).contains("(0 added, 0 changed, 0 removed, 1 unchanged)"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn many_incremental_runs_keep_segments_bounded_and_leave_no_orphans() {
+    let kb = Sandbox::new();
+    for run in 0..200 {
+        kb.write(
+            &format!("kb/doc{}.md", run % 7),
+            &format!("# Doc\n\nRun number {run} wrote this.\n"),
+        );
+        let output = kb.citedex(&["index", "kb"]);
+        assert_eq!(output.status.code(), Some(0), "run {run}: {}", stderr(&output));
+    }
+    let generations: Vec<PathBuf> = fs::read_dir(kb.path(".citedex"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(generations.len(), 1, "{generations:?}");
+    let meta = fs::read_to_string(generations[0].join("meta.json")).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    let segments: Vec<String> = meta["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["segment_id"].as_str().unwrap().replace('-', ""))
+        .collect();
+    assert!(segments.len() <= 10, "{} segments after 200 runs", segments.len());
+    for file in fs::read_dir(&generations[0]).unwrap() {
+        let name = file.unwrap().file_name().to_string_lossy().into_owned();
+        let segment_file = name.split('.').next().unwrap().len() == 32;
+        assert!(
+            !segment_file || segments.iter().any(|s| name.starts_with(s.as_str())),
+            "orphan file {name}"
+        );
+    }
+    let results = kb.search_json("run");
+    assert_eq!(results.total_hits, 7);
+}
+
+#[test]
+fn a_second_writer_fails_at_once_naming_the_index() {
+    let kb = knowledge_base();
+    kb.citedex(&["index", "kb"]);
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .open(kb.path(".citedex/lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let started = std::time::Instant::now();
+    let output = kb.citedex(&["index", "kb"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        stderr(&output).contains("index at .citedex is being written by another citedex process"),
+        "{}",
+        stderr(&output)
+    );
+    // Searches do not wait for writers.
+    assert_eq!(kb.citedex(&["search", "splint"]).status.code(), Some(0));
+    drop(lock);
+    assert_eq!(kb.citedex(&["index", "kb"]).status.code(), Some(0));
+}
+
+fn live_generation(kb: &Sandbox) -> PathBuf {
+    kb.path(".citedex")
+        .join(fs::read_to_string(kb.path(".citedex/CURRENT")).unwrap().trim())
+}
+
+#[test]
+fn a_damaged_index_is_reported_and_full_rebuilds_it() {
+    let kb = knowledge_base();
+    kb.citedex(&["index", "kb"]);
+    fs::remove_file(live_generation(&kb).join("meta.json")).unwrap();
+    for args in [&["search", "splint"][..], &["index", "kb"][..]] {
+        let output = kb.citedex(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains("is damaged") && stderr(&output).contains("--full"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(kb.citedex(&["index", "--full", "kb"]).status.code(), Some(0));
+    assert_eq!(kb.citedex(&["search", "splint"]).status.code(), Some(0));
+
+    fs::write(kb.path(".citedex/CURRENT"), "../../etc").unwrap();
+    assert!(stderr(&kb.citedex(&["search", "splint"])).contains("is damaged"));
+}
+
+#[test]
+fn another_schema_version_needs_a_rebuild() {
+    let kb = knowledge_base();
+    kb.citedex(&["index", "kb"]);
+    let meta_path = live_generation(&kb).join("meta.json");
+    let meta = fs::read_to_string(&meta_path).unwrap();
+    let version = format!("\\\"schema_version\\\":{}", citedex::index::SCHEMA_VERSION);
+    assert!(meta.contains(&version), "{meta}");
+    fs::write(&meta_path, meta.replace(&version, "\\\"schema_version\\\":999")).unwrap();
+    let output = kb.citedex(&["search", "splint"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("schema version 999") && stderr(&output).contains("rebuild needed"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(kb.citedex(&["index", "kb"]).status.code(), Some(2));
+    assert_eq!(kb.citedex(&["index", "--full", "kb"]).status.code(), Some(0));
+    assert_eq!(kb.citedex(&["search", "splint"]).status.code(), Some(0));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_index_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let kb = knowledge_base();
+    kb.citedex(&["index", "kb"]);
+    let mode = fs::metadata(kb.path(".citedex")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_build_leaves_the_previous_index_searchable() {
+    let kb = Sandbox::new();
+    let mut rng = Lcg(11);
+    for i in 0..400 {
+        kb.write(&format!("kb/doc{i}.md"), &random_markdown(&mut rng, i));
+    }
+    kb.write("kb/marker.md", "# Marker\n\nThe zebra passage.\n");
+    assert_eq!(kb.citedex(&["index", "kb"]).status.code(), Some(0));
+    let binary = assert_cmd::cargo::cargo_bin("citedex");
+    for (round, delay_ms) in [0u64, 2, 5, 10, 20, 35, 50, 70, 90, 120, 250]
+        .into_iter()
+        .enumerate()
+    {
+        // Alternate full rebuilds and incremental updates with changed files.
+        kb.write(&format!("kb/doc{round}.md"), &random_markdown(&mut rng, round));
+        let args: &[&str] = if round % 2 == 0 {
+            &["index", "--full", "kb"]
+        } else {
+            &["index", "kb"]
+        };
+        let mut child = std::process::Command::new(&binary)
+            .current_dir(kb.dir.path())
+            .env_remove("CITEDEX_INDEX")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let search = kb.citedex(&["search", "zebra"]);
+        assert_eq!(
+            search.status.code(),
+            Some(0),
+            "round {round}: {}",
+            stderr(&search)
+        );
+        let next = kb.citedex(&["index", "kb"]);
+        assert_eq!(next.status.code(), Some(0), "round {round}: {}", stderr(&next));
+    }
+    assert_eq!(all_passages(&kb, ".citedex").len(), {
+        assert_eq!(
+            kb.citedex(&["--index", "fresh", "index", "kb"]).status.code(),
+            Some(0)
+        );
+        all_passages(&kb, "fresh").len()
+    });
+}

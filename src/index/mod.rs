@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::TantivyDocument;
-use tantivy::{Index, IndexWriter};
+use tantivy::{Index, IndexWriter, Term};
 
 use crate::catalog::{Catalog, Entry};
 use crate::chunker::Passage;
@@ -20,6 +20,8 @@ pub use schema::{Fields, SCHEMA_VERSION};
 
 /// The file naming the live generation.
 const CURRENT_FILE: &str = "CURRENT";
+/// The file whose lock marks a writer at work.
+const LOCK_FILE: &str = "lock";
 /// Prefix of generation directories.
 const GENERATION_PREFIX: &str = "gen-";
 /// Memory the tantivy writer may use for buffering, shared by its threads.
@@ -43,6 +45,9 @@ pub enum IndexError {
         /// Version this build of citedex writes.
         expected: u32,
     },
+    /// Another process is writing this index.
+    #[error("index at {0} is being written by another citedex process; try again when it finishes")]
+    Locked(PathBuf),
     /// The index files are missing or unreadable.
     #[error("index at {path} is damaged ({detail}); rebuild it with `citedex index --full`")]
     Corrupt {
@@ -92,18 +97,47 @@ fn tantivy_error(path: &Path) -> impl FnOnce(tantivy::TantivyError) -> IndexErro
     }
 }
 
-/// Writes a new generation of the index; nothing is visible to searches until [`IndexBuilder::commit`].
-pub struct IndexBuilder {
-    root: PathBuf,
-    generation: PathBuf,
-    writer: IndexWriter,
-    fields: Fields,
+/// Holds the index directory's write lock; dropping it releases the lock.
+pub struct WriteLock {
+    _file: fs::File,
 }
 
-impl IndexBuilder {
-    /// Starts a new generation under `root`, creating `root` (private to the user) if needed.
-    pub fn create(root: &Path) -> Result<IndexBuilder, IndexError> {
-        create_private_dir(root)?;
+/// Takes the write lock of the index at `root` (creating `root`, private to the user), failing at
+/// once if another process holds it. Searches never take it.
+pub fn lock(root: &Path) -> Result<WriteLock, IndexError> {
+    create_private_dir(root)?;
+    let path = root.join(LOCK_FILE);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_error(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(WriteLock { _file: file }),
+        Err(fs::TryLockError::WouldBlock) => Err(IndexError::Locked(root.to_path_buf())),
+        Err(fs::TryLockError::Error(source)) => Err(IndexError::Io { path, source }),
+    }
+}
+
+/// Writes passages into an index: either a fresh generation that replaces the live one on commit
+/// (a full build), or the live generation itself (an incremental update). Nothing is visible to
+/// searches until [`IndexBuilder::commit`].
+pub struct IndexBuilder<'lock> {
+    root: PathBuf,
+    /// The new generation of a full build; `None` when updating the live one.
+    new_generation: Option<PathBuf>,
+    writer: IndexWriter,
+    fields: Fields,
+    _lock: &'lock WriteLock,
+}
+
+impl<'lock> IndexBuilder<'lock> {
+    /// Starts a new, empty generation under `root`.
+    pub fn create(root: &Path, lock: &'lock WriteLock) -> Result<IndexBuilder<'lock>, IndexError> {
+        // Leftovers of interrupted builds go; the live generation serves searches until the swap.
+        let live = current_generation(root)?;
+        remove_generations_except(root, live.as_deref());
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_nanos());
@@ -112,36 +146,56 @@ impl IndexBuilder {
         let (schema, fields) = schema::build();
         let index = Index::create_in_dir(&generation, schema).map_err(tantivy_error(root))?;
         schema::register_analyzers(&index);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        let writer = index
-            .writer_with_num_threads(threads, WRITER_MEMORY_BYTES)
-            .map_err(tantivy_error(root))?;
         Ok(IndexBuilder {
             root: root.to_path_buf(),
-            generation,
-            writer,
+            writer: writer_for(&index, root)?,
+            new_generation: Some(generation),
             fields,
+            _lock: lock,
         })
+    }
+
+    /// Opens a writer on the live generation of `open`, which was opened from `root`.
+    pub fn update(
+        root: &Path,
+        open: &OpenIndex,
+        lock: &'lock WriteLock,
+    ) -> Result<IndexBuilder<'lock>, IndexError> {
+        remove_generations_except(root, Some(&open.generation));
+        Ok(IndexBuilder {
+            root: root.to_path_buf(),
+            writer: writer_for(&open.index, root)?,
+            new_generation: None,
+            fields: open.fields,
+            _lock: lock,
+        })
+    }
+
+    /// Deletes every passage of the document at `path`.
+    pub fn remove(&mut self, path: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.path, path));
     }
 
     /// Adds the passages of one document.
     pub fn add(&mut self, entry: &Entry, passages: &[Passage]) -> Result<(), IndexError> {
         let f = self.fields;
+        let source = &entry.source;
         for passage in passages {
             let mut document = TantivyDocument::new();
-            document.add_text(f.id, passage_id(&entry.source.path, passage.ordinal));
-            document.add_text(f.path, &entry.source.path);
-            document.add_text(f.title, &entry.source.title);
+            document.add_text(f.id, passage_id(&source.path, passage.ordinal));
+            document.add_text(f.path, &source.path);
+            document.add_text(f.title, &source.title);
             for heading in &passage.section {
                 document.add_text(f.section, heading);
             }
             document.add_text(f.body, &passage.text);
-            document.add_text(f.kind, entry.source.kind.as_str());
+            document.add_text(f.kind, source.kind.as_str());
             document.add_text(f.role, passage.role.as_str());
             for (field, value) in [
-                (f.publisher, &entry.source.publisher),
-                (f.date, &entry.source.date),
-                (f.url, &entry.source.url),
+                (f.publisher, &source.publisher),
+                (f.date, &source.date),
+                (f.url, &source.url),
             ] {
                 if let Some(value) = value {
                     document.add_text(field, value);
@@ -155,7 +209,8 @@ impl IndexBuilder {
         Ok(())
     }
 
-    /// Commits the generation with `catalog`, makes it the live one and removes older ones.
+    /// Commits all changes with `catalog` in one commit, waits for merges to finish, and for a
+    /// full build makes the new generation the live one.
     pub fn commit(mut self, catalog: Catalog) -> Result<(), IndexError> {
         let payload = serde_json::to_string(&Payload {
             schema_version: SCHEMA_VERSION,
@@ -167,25 +222,34 @@ impl IndexBuilder {
         prepared.commit().map_err(tantivy_error(&self.root))?;
         let IndexBuilder {
             root,
-            generation,
+            new_generation,
             writer,
             ..
         } = self;
+        // Merges left running would pile up segments and orphan files over many runs.
         writer.wait_merging_threads().map_err(tantivy_error(&root))?;
-        let name = generation
-            .file_name()
-            .expect("generation paths end in a name")
-            .to_string_lossy()
-            .into_owned();
-        let pending = root.join(format!("{CURRENT_FILE}.tmp"));
-        let mut file = fs::File::create(&pending).map_err(io_error(&pending))?;
-        file.write_all(name.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(io_error(&pending))?;
-        fs::rename(&pending, root.join(CURRENT_FILE)).map_err(io_error(&root))?;
-        remove_stale_generations(&root, &name);
+        if let Some(generation) = new_generation {
+            let name = generation
+                .file_name()
+                .expect("generation paths end in a name")
+                .to_string_lossy();
+            let pending = root.join(format!("{CURRENT_FILE}.tmp"));
+            let mut file = fs::File::create(&pending).map_err(io_error(&pending))?;
+            file.write_all(name.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(io_error(&pending))?;
+            fs::rename(&pending, root.join(CURRENT_FILE)).map_err(io_error(&root))?;
+            remove_generations_except(&root, Some(&name));
+        }
         Ok(())
     }
+}
+
+fn writer_for(index: &Index, root: &Path) -> Result<IndexWriter, IndexError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    index
+        .writer_with_num_threads(threads, WRITER_MEMORY_BYTES)
+        .map_err(tantivy_error(root))
 }
 
 /// The stable identifier of a passage: its document's path and its position.
@@ -193,15 +257,14 @@ pub fn passage_id(path: &str, ordinal: usize) -> String {
     format!("{path}#{ordinal}")
 }
 
-/// Deletes generations other than `live`: earlier ones and leftovers of interrupted builds.
-fn remove_stale_generations(root: &Path, live: &str) {
-    let Ok(entries) = fs::read_dir(root) else {
-        return;
-    };
+/// Deletes generations other than `live` (all of them when `None`): earlier ones and leftovers of
+/// interrupted builds. Only called with the write lock held, so none of them is being written.
+fn remove_generations_except(root: &Path, live: Option<&str>) {
+    let Ok(entries) = fs::read_dir(root) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(GENERATION_PREFIX) && name != live {
-            // Best effort: a file still held open elsewhere is removed on the next build.
+        if name.starts_with(GENERATION_PREFIX) && Some(name.as_str()) != live {
+            // Best effort: what cannot be removed now is tried again on the next build.
             let _ = fs::remove_dir_all(entry.path());
         }
     }
@@ -232,6 +295,8 @@ pub struct OpenIndex {
     pub fields: Fields,
     /// The catalog committed with it.
     pub catalog: Catalog,
+    /// Name of the live generation directory.
+    generation: String,
 }
 
 /// Whether `root` holds a citedex index (it may still fail to open).
@@ -241,59 +306,64 @@ pub fn exists(root: &Path) -> bool {
 
 /// Opens the live generation under `root`, checking its schema version.
 pub fn open(root: &Path) -> Result<OpenIndex, IndexError> {
+    match open_current(root) {
+        // A full build may have swapped generations between reading CURRENT and opening it.
+        Err(IndexError::Corrupt { .. }) if current_generation(root).ok().flatten().is_some() => {
+            open_current(root)
+        }
+        result => result,
+    }
+}
+
+/// The name in `CURRENT`, or `None` when there is no index.
+fn current_generation(root: &Path) -> Result<Option<String>, IndexError> {
+    match fs::read_to_string(root.join(CURRENT_FILE)) {
+        Ok(name) => Ok(Some(name.trim().to_string())),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(IndexError::Io {
+            path: root.join(CURRENT_FILE),
+            source,
+        }),
+    }
+}
+
+fn open_current(root: &Path) -> Result<OpenIndex, IndexError> {
     let corrupt = |detail: String| IndexError::Corrupt {
         path: root.to_path_buf(),
         detail,
     };
-    let current = match fs::read_to_string(root.join(CURRENT_FILE)) {
-        Ok(name) => name.trim().to_string(),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Err(IndexError::NotFound(root.to_path_buf()));
-        }
-        Err(source) => {
-            return Err(IndexError::Io {
-                path: root.join(CURRENT_FILE),
-                source,
-            });
-        }
-    };
+    let current = current_generation(root)?.ok_or_else(|| IndexError::NotFound(root.to_path_buf()))?;
     if !current.starts_with(GENERATION_PREFIX) || current.contains(['/', '\\']) {
         return Err(corrupt(format!("{CURRENT_FILE} names {current:?}")));
     }
     let index = Index::open_in_dir(root.join(&current)).map_err(|error| corrupt(error.to_string()))?;
     schema::register_analyzers(&index);
     let metas = index.load_metas().map_err(|error| corrupt(error.to_string()))?;
-    let payload: Payload = metas
+    let text = metas
         .payload
         .as_deref()
-        .ok_or_else(|| corrupt("no catalog in the last commit".into()))
-        .and_then(|text| {
-            let version: serde_json::Value =
-                serde_json::from_str(text).map_err(|error| corrupt(error.to_string()))?;
-            let found = version
-                .get("schema_version")
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0) as u32;
-            if found != SCHEMA_VERSION {
-                return Err(IndexError::SchemaMismatch {
-                    path: root.to_path_buf(),
-                    found,
-                    expected: SCHEMA_VERSION,
-                });
-            }
-            serde_json::from_value(version).map_err(|error| corrupt(format!("catalog: {error}")))
-        })?;
-    let (schema, fields) = schema::build();
-    if index.schema() != schema {
+        .ok_or_else(|| corrupt("no catalog in the last commit".into()))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|error| corrupt(error.to_string()))?;
+    let found = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    if found != SCHEMA_VERSION {
         return Err(IndexError::SchemaMismatch {
             path: root.to_path_buf(),
-            found: SCHEMA_VERSION,
+            found,
             expected: SCHEMA_VERSION,
         });
+    }
+    let payload: Payload =
+        serde_json::from_value(value).map_err(|error| corrupt(format!("catalog: {error}")))?;
+    let (schema, fields) = schema::build();
+    if index.schema() != schema {
+        return Err(corrupt(format!(
+            "its fields differ from schema version {SCHEMA_VERSION}"
+        )));
     }
     Ok(OpenIndex {
         index,
         fields,
         catalog: payload.catalog,
+        generation: current,
     })
 }
