@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use notify_debouncer_mini::new_debouncer;
+use notify_debouncer_mini::notify::{self, RecursiveMode};
 
 use crate::cli::{Action, Config, DEFAULT_CORPUS_DIR};
 use crate::index::{self, IndexError};
@@ -36,6 +38,15 @@ pub enum Error {
     /// The search failed.
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// The file watcher could not start.
+    #[error("watching {path}: {source}")]
+    Watch {
+        /// The folder that could not be watched.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: notify::Error,
+    },
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(#[from] io::Error),
@@ -46,6 +57,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     let outcome = match &config.action {
         Action::Index { roots, full } => {
             let report = build_with_progress(roots, &config.index_dir, *full)?;
+            eprintln!("{}", summary(&report, &config.index_dir));
             if report.failed() > 0 {
                 Outcome::Partial
             } else {
@@ -77,6 +89,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
                 Outcome::Found
             }
         }
+        Action::Watch { roots } => watch(roots, &config.index_dir)?,
         Action::Sources { json } => {
             let open = open_or_build(config)?;
             let color = render::use_color(crate::cli::ColorChoice::Auto);
@@ -110,7 +123,8 @@ fn open_or_build(config: &Config) -> Result<index::OpenIndex, Error> {
             config.index_dir.display(),
             corpus.display()
         );
-        build_with_progress(&[corpus], &config.index_dir, false)?;
+        let report = build_with_progress(&[corpus], &config.index_dir, false)?;
+        eprintln!("{}", summary(&report, &config.index_dir));
     }
     Ok(index::open(&config.index_dir)?)
 }
@@ -119,8 +133,59 @@ fn build_with_progress(roots: &[PathBuf], index_dir: &Path, full: bool) -> Resul
     let progress = StderrProgress::new();
     let report = indexer::build(roots, index_dir, full, &progress)?;
     progress.finish();
-    eprintln!("{}", summary(&report, index_dir));
     Ok(report)
+}
+
+/// Quiet time after the last file event before the index is updated.
+const WATCH_DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Builds the index, then updates it after every burst of file changes under `roots`, one
+/// summary line per update. Runs until interrupted; a failed update is reported and waited out.
+fn watch(roots: &[PathBuf], index_dir: &Path) -> Result<Outcome, Error> {
+    let first = build_with_progress(roots, index_dir, false)?;
+    eprintln!("{}", summary(&first, index_dir));
+    let (events, updates) = std::sync::mpsc::channel();
+    let mut debouncer = new_debouncer(WATCH_DEBOUNCE, events).map_err(|source| Error::Watch {
+        path: index_dir.to_path_buf(),
+        source,
+    })?;
+    for root in roots {
+        debouncer
+            .watcher()
+            .watch(root, RecursiveMode::Recursive)
+            .map_err(|source| Error::Watch {
+                path: root.clone(),
+                source,
+            })?;
+    }
+    // The index may live inside a watched folder; its own writes must not trigger updates.
+    let own_files = std::fs::canonicalize(index_dir).unwrap_or_else(|_| index_dir.to_path_buf());
+    eprintln!(
+        "citedex: watching {} for changes",
+        roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for batch in updates {
+        let relevant = match batch {
+            Ok(events) => events.iter().any(|event| !event.path.starts_with(&own_files)),
+            Err(error) => {
+                eprintln!("citedex: warning: watcher: {error}");
+                true
+            }
+        };
+        if !relevant {
+            continue;
+        }
+        match build_with_progress(roots, index_dir, false) {
+            Ok(report) if report.added + report.changed + report.removed + report.failed() == 0 => {}
+            Ok(report) => eprintln!("{}", summary(&report, index_dir)),
+            Err(error) => eprintln!("citedex: error: {error}"),
+        }
+    }
+    Ok(Outcome::Found)
 }
 
 /// The one-line summary of a build.

@@ -50,6 +50,12 @@ pub enum Command {
         #[arg(required = true, value_name = "QUERY")]
         query: Vec<String>,
     },
+    /// Index the corpus, then keep the index up to date as files change (Ctrl-C stops).
+    Watch {
+        /// Folders or files to watch [default: corpus]
+        #[arg(value_name = "CORPUS")]
+        corpus: Vec<PathBuf>,
+    },
     /// List the indexed documents, their citations, and references that match no document.
     Sources {
         /// Print one JSON object instead of text.
@@ -101,6 +107,11 @@ pub enum Action {
         /// Colour choice for text.
         color: ColorChoice,
     },
+    /// Keep the index up to date.
+    Watch {
+        /// Corpus folders or files.
+        roots: Vec<PathBuf>,
+    },
     /// List documents.
     Sources {
         /// JSON instead of text.
@@ -142,6 +153,9 @@ impl Cli {
                     color,
                 }
             }
+            Command::Watch { corpus } => Action::Watch {
+                roots: default_roots(corpus),
+            },
             Command::Sources { json } => Action::Sources { json },
         };
         Ok(Config {

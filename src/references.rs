@@ -317,6 +317,49 @@ mod tests {
         ));
     }
 
+    /// The reference list of the seed article, line for line (bibliographic data only).
+    const SEED_REFERENCES: [&str; 14] = [
+        "Numbness. Mayo Clinic. May 4, 2023.",
+        "Numbness. Cleveland Clinic.",
+        "Numbness. Mayo Clinic. May 4, 2023.",
+        "Peripheral Neuropathy. Mayo Clinic. September 2, 2023.",
+        "Herniated Disc. American Association of Neurological Surgeons.",
+        "Sciatica. Cleveland Clinic.",
+        "Poor Circulation. Cleveland Clinic.",
+        "Neuropathy Secondary to Drugs. MedlinePlus. January 23, 2023.",
+        "Numbness. Mayo Clinic. May 4, 2023.",
+        "Duplex Ultrasound. Stanford Medicine.",
+        "Electromyography (EMG) and Nerve Conduction Studies. [Source: MedlinePlus Title: URL: ]. April 10, 2024.",
+        "Peripheral Neuropathy: Diagnosis and Treatment. Mayo Clinic. September 2, 2023.",
+        "Peripheral Neuropathy. American Diabetes Association.",
+        "Zhou L et al. Acupuncture for Painful Diabetic Peripheral Neuropathy: A Systematic Review and Meta-Analysis. Frontiers in Neurology. November 15, 2023.",
+    ];
+
+    #[test]
+    fn the_seed_reference_list_folds_to_twelve_works_with_one_malformed() {
+        assert!(SEED_REFERENCES.iter().all(|line| looks_like_citation(line)));
+        let folded = fold(SEED_REFERENCES);
+        assert_eq!(folded.len(), 12);
+        assert_eq!(folded.iter().map(|r| r.occurrences).sum::<usize>(), 14);
+        assert_eq!(folded[0].occurrences, 3);
+        let malformed: Vec<&str> = folded
+            .iter()
+            .filter(|r| r.reference.problem.is_some())
+            .map(|r| r.reference.title.as_str())
+            .collect();
+        assert_eq!(malformed, ["Electromyography (EMG) and Nerve Conduction Studies"]);
+        let publishers: Vec<&str> = folded
+            .iter()
+            .filter_map(|r| r.reference.publisher.as_deref())
+            .collect();
+        assert_eq!(publishers.len(), 12);
+        assert!(names(
+            &folded[11].reference,
+            "Acupuncture for Painful Diabetic Peripheral Neuropathy: A Systematic Review and Meta-Analysis",
+            Some("Frontiers in Neurology")
+        ));
+    }
+
     #[test]
     fn dates_and_citation_shapes() {
         assert_eq!(normalize_date("September 2, 2023").as_deref(), Some("2023-09-02"));

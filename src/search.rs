@@ -3,20 +3,28 @@
 //! attaches each passage's heading path, source and citing articles.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::QueryParser;
+
+use tantivy::query::{Query, QueryParser};
 use tantivy::schema::{Field, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher};
 
 use crate::catalog::{DocumentLink, SourceInfo};
 use crate::document::{Kind, Role};
-use crate::index::OpenIndex;
+use crate::index::{Fields, OpenIndex};
 
 /// Longest query accepted, in characters; longer ones are refused before parsing.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Deepest parenthesis nesting accepted; the parser recurses on each level.
 pub const MAX_QUERY_NESTING: usize = 16;
+/// Weight of a match in the document title, next to a match in `content`.
+const TITLE_BOOST: f32 = 0.3;
+/// Weight of a match in the passage's heading path.
+const SECTION_BOOST: f32 = 0.5;
+/// Weight of a match in the publisher's name.
+const PUBLISHER_BOOST: f32 = 0.2;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 240;
 /// Marks a snippet that starts or ends inside its passage.
@@ -132,10 +140,12 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
         error,
     })?;
     let f = open.fields;
-    let mut parser = QueryParser::for_index(&open.index, vec![f.title, f.section, f.body, f.publisher]);
-    parser.set_field_boost(f.title, 1.5);
-    parser.set_field_boost(f.section, 2.0);
-    parser.set_field_boost(f.publisher, 0.5);
+    let mut parser = QueryParser::for_index(&open.index, vec![f.content, f.title, f.section, f.publisher]);
+    // `content` holds the title, headings and text together; the separate heading fields add a
+    // little for passages whose own headings name the query.
+    parser.set_field_boost(f.title, TITLE_BOOST);
+    parser.set_field_boost(f.section, SECTION_BOOST);
+    parser.set_field_boost(f.publisher, PUBLISHER_BOOST);
     let mut notes = Vec::new();
     let parsed = match parser.parse_query(query) {
         Ok(parsed) => parsed,
@@ -162,8 +172,7 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
         &parsed,
         &(Count, TopDocs::with_limit(options.limit.max(1)).order_by_score()),
     )?;
-    let mut snippets = SnippetGenerator::create(&searcher, &*parsed, f.body)?;
-    snippets.set_max_num_chars(SNIPPET_CHARS);
+    let snippets = snippet_generator(&searcher, &*parsed, f)?;
     let mut results = Vec::with_capacity(top.len());
     for (rank, (score, address)) in top.into_iter().enumerate().take(options.limit) {
         results.push(hit(open, &searcher, &snippets, rank + 1, score, address)?);
@@ -200,26 +209,7 @@ fn hit(
     };
     let path = text_of(f.path).unwrap_or_default();
     let text = text_of(f.body).unwrap_or_default();
-    let snippet = snippets.snippet(&text);
-    let (snippet, highlights) = if snippet.is_empty() {
-        (lead(&text, SNIPPET_CHARS), Vec::new())
-    } else {
-        let range = snippet.fragment_range();
-        let (open, close) = (
-            if range.start > 0 { ELLIPSIS } else { "" },
-            if range.end < text.len() { ELLIPSIS } else { "" },
-        );
-        let fragment = snippet.fragment();
-        let body = fragment.trim();
-        // Highlight offsets move by the ellipsis added and the white space trimmed in front.
-        let shift = |offset: usize| offset + open.len() - (fragment.len() - fragment.trim_start().len());
-        let highlights = snippet
-            .highlighted()
-            .iter()
-            .map(|r| [shift(r.start), shift(r.end)])
-            .collect();
-        (format!("{open}{body}{close}"), highlights)
-    };
+    let (snippet, highlights) = excerpt(&text, &snippets.snippet(&text));
     let role = match text_of(f.role).as_deref() {
         Some("references") => Role::References,
         Some("authors") => Role::Authors,
@@ -252,6 +242,85 @@ fn hit(
         },
         cited_by,
     })
+}
+
+/// A snippet generator over the stored passage text for the terms the query seeks in `content`
+/// (the field that holds that text for ranking), rarer terms weighing more.
+fn snippet_generator(searcher: &Searcher, query: &dyn Query, f: Fields) -> tantivy::Result<SnippetGenerator> {
+    let mut terms = BTreeMap::new();
+    let mut wanted = Vec::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == f.content {
+            wanted.push(term.clone());
+        }
+    });
+    for term in wanted {
+        let Some(text) = term.value().as_str().map(str::to_string) else {
+            continue;
+        };
+        let doc_freq = searcher.doc_freq(&term)?;
+        if doc_freq > 0 {
+            terms.insert(text, 1.0 / (1.0 + doc_freq as f32));
+        }
+    }
+    let tokenizer = searcher.index().tokenizer_for_field(f.body)?;
+    Ok(SnippetGenerator::new(terms, tokenizer, f.body, SNIPPET_CHARS))
+}
+
+/// How far a snippet may reach beyond tantivy's fragment to start or end at a sentence or line.
+const SNIPPET_SLACK: usize = 80;
+
+/// The snippet text and its highlight ranges: tantivy's best fragment, widened to sentence or
+/// line boundaries when they are near, with an ellipsis where it cuts the passage.
+fn excerpt(text: &str, snippet: &tantivy::snippet::Snippet) -> (String, Vec<[usize; 2]>) {
+    if snippet.is_empty() {
+        return (lead(text, SNIPPET_CHARS), Vec::new());
+    }
+    let range = snippet.fragment_range();
+    let window_start = floor_char_boundary(text, range.start.saturating_sub(SNIPPET_SLACK));
+    let start = text[window_start..range.start]
+        .rfind(['\n', '.', '!', '?', ':'])
+        .map_or(range.start, |i| window_start + i + 1);
+    let window_end = ceil_char_boundary(text, (range.end + SNIPPET_SLACK).min(text.len()));
+    let end = text[range.end..window_end]
+        .find(['\n', '.', '!', '?'])
+        .map_or(range.end, |i| {
+            let stop = range.end + i;
+            if text[stop..].starts_with('\n') {
+                stop
+            } else {
+                stop + 1
+            }
+        });
+    let body = text[start..end].trim();
+    let body_start = start + (text[start..end].len() - text[start..end].trim_start().len());
+    let open = if body_start > 0 { ELLIPSIS } else { "" };
+    let close = if body_start + body.len() < text.trim_end().len() {
+        ELLIPSIS
+    } else {
+        ""
+    };
+    let shift = |offset: usize| range.start + offset - body_start + open.len();
+    let highlights = snippet
+        .highlighted()
+        .iter()
+        .map(|r| [shift(r.start), shift(r.end)])
+        .collect();
+    (format!("{open}{body}{close}"), highlights)
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+fn ceil_char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index += 1;
+    }
+    index
 }
 
 /// The start of `text`, cut at a word boundary within `max_chars` characters.

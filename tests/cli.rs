@@ -203,6 +203,18 @@ fn the_seed_article_sections_match_the_issue() {
         ["About the Authors", "Allison Buttarazzi, MD, Medical Reviewer"]
     );
     assert_eq!(top_section("Stanford"), ["References"]);
+    let listing: serde_json::Value =
+        serde_json::from_slice(&kb.citedex(&["sources", "--json"]).stdout).unwrap();
+    let references = listing["documents"][0]["references"].as_array().unwrap();
+    assert_eq!(references.len(), 12);
+    assert_eq!(
+        references
+            .iter()
+            .map(|r| r["occurrences"].as_u64().unwrap())
+            .sum::<u64>(),
+        14
+    );
+    assert_eq!(references.iter().filter(|r| r["problem"].is_string()).count(), 1);
 }
 
 #[test]
@@ -637,4 +649,131 @@ fn a_killed_build_leaves_the_previous_index_searchable() {
         );
         all_passages(&kb, "fresh").len()
     });
+}
+
+#[test]
+fn watch_updates_the_index_when_a_file_changes() {
+    use std::io::{BufRead, BufReader};
+    let kb = knowledge_base();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citedex"))
+        .current_dir(kb.dir.path())
+        .env_remove("CITEDEX_INDEX")
+        .args(["watch", "kb"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |needle: &str| loop {
+        match received.recv_timeout(std::time::Duration::from_secs(20)) {
+            Ok(line) if line.contains(needle) => break line,
+            Ok(_) => continue,
+            Err(error) => panic!("no line with {needle:?}: {error}"),
+        }
+    };
+    wait_for("watching kb for changes");
+    kb.write("kb/sources/new.md", "# New\n\nThe quokka lives on islands.\n");
+    let update = wait_for("indexed");
+    assert!(
+        update.contains("(1 added, 0 changed, 0 removed, 2 unchanged)"),
+        "{update}"
+    );
+    assert_eq!(kb.citedex(&["search", "quokka"]).status.code(), Some(0));
+    fs::remove_file(kb.path("kb/sources/new.md")).unwrap();
+    let update = wait_for("indexed");
+    assert!(
+        update.contains("(0 added, 0 changed, 1 removed, 2 unchanged)"),
+        "{update}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// The repository's own `corpus/` folder.
+fn bundled_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+#[test]
+fn every_reference_of_the_bundled_article_resolves_to_a_source_file() {
+    let kb = Sandbox::new();
+    let corpus = bundled_corpus();
+    let output = kb.citedex(&["index", corpus.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("match no document"),
+        "{}",
+        stderr(&output)
+    );
+    let listing: serde_json::Value =
+        serde_json::from_slice(&kb.citedex(&["sources", "--json"]).stdout).unwrap();
+    let documents = listing["documents"].as_array().unwrap();
+    let article = documents
+        .iter()
+        .find(|d| d["kind"] == "article")
+        .expect("an article");
+    let references = article["references"].as_array().unwrap();
+    assert_eq!(references.len(), 12);
+    let source_files: Vec<PathBuf> = fs::read_dir(corpus.join("sources"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(source_files.len(), 12);
+    for reference in references {
+        let resolved = reference["resolved"]
+            .as_str()
+            .unwrap_or_else(|| panic!("unresolved: {reference}"));
+        assert!(
+            source_files.iter().any(|file| file.to_str() == Some(resolved)),
+            "{resolved}"
+        );
+    }
+    for source in documents.iter().filter(|d| d["kind"] == "source") {
+        assert_eq!(
+            source["cited_by"][0]["path"], article["path"],
+            "{}",
+            source["title"]
+        );
+    }
+}
+
+#[test]
+fn sources_lists_documents_and_missing_references() {
+    let kb = knowledge_base();
+    kb.citedex(&["index", "kb"]);
+    let output = kb.citedex(&["sources"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(
+        text.contains("articles (1)") && text.contains("sources (1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cites 3 works: 1 found in the index, 2 missing, 1 malformed"),
+        "{text}"
+    );
+    assert!(text.contains("cited by: Why Do My Hands Tingle?"), "{text}");
+    assert!(
+        text.contains("missing (2)") && text.contains("Raynaud’s Phenomenon. Example Health Library."),
+        "{text}"
+    );
+    let listing: serde_json::Value =
+        serde_json::from_slice(&kb.citedex(&["sources", "--json"]).stdout).unwrap();
+    let article = &listing["documents"][0];
+    assert_eq!(article["references"][0]["occurrences"], 2);
+    assert_eq!(article["references"][2]["publisher"], "Example Health Library");
+    assert!(
+        article["references"][2]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("placeholder")
+    );
+    assert_eq!(article["references"][2]["resolved"], serde_json::Value::Null);
 }

@@ -190,6 +190,12 @@ impl<'lock> IndexBuilder<'lock> {
                 document.add_text(f.section, heading);
             }
             document.add_text(f.body, &passage.text);
+            let mut content = source.title.clone();
+            for part in passage.section.iter().chain([&passage.text]) {
+                content.push('\n');
+                content.push_str(part);
+            }
+            document.add_text(f.content, content);
             document.add_text(f.kind, source.kind.as_str());
             document.add_text(f.role, passage.role.as_str());
             for (field, value) in [

@@ -27,6 +27,8 @@ pub struct Fields {
     pub section: Field,
     /// The passage text.
     pub body: Field,
+    /// Title, heading path and passage text together: the main ranked field, not stored.
+    pub content: Field,
     /// `article` or `source`.
     pub kind: Field,
     /// `body`, `references` or `authors`.
@@ -49,12 +51,19 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer(ENGLISH)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let english_unstored = TextOptions::default().set_indexing_options(
+        english
+            .get_indexing_options()
+            .expect("indexing options were just set")
+            .clone(),
+    );
     let fields = Fields {
         id: builder.add_text_field("id", STRING | STORED),
         path: builder.add_text_field("path", STRING | STORED),
         title: builder.add_text_field("title", english.clone()),
         section: builder.add_text_field("section", english.clone()),
         body: builder.add_text_field("body", english.clone()),
+        content: builder.add_text_field("content", english_unstored),
         kind: builder.add_text_field("kind", STRING | STORED),
         role: builder.add_text_field("role", STRING | STORED),
         publisher: builder.add_text_field("publisher", english),
