@@ -68,10 +68,18 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
             query,
             limit,
             json,
+            explain,
             color,
         } => {
             let open = open_or_build(config)?;
-            let results = search::search(&open, query, SearchOptions { limit: *limit })?;
+            let results = search::search(
+                &open,
+                query,
+                SearchOptions {
+                    limit: *limit,
+                    explain: *explain,
+                },
+            )?;
             for note in &results.notes {
                 eprintln!("citedex: {note}");
             }

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use crate::abbreviations::{self, Abbreviation};
 use crate::document::{Block, Document, Kind, Role};
 use crate::references::{self, CitedReference};
 
@@ -12,6 +15,9 @@ use crate::references::{self, CitedReference};
 pub struct Catalog {
     /// Documents in path order.
     pub documents: Vec<Entry>,
+    /// Abbreviations learnt from all documents: short form in upper case → long form.
+    #[serde(default)]
+    pub abbreviations: BTreeMap<String, String>,
 }
 
 /// One document of the knowledge base.
@@ -38,6 +44,9 @@ pub struct Entry {
     /// Articles that cite this document.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cited_by: Vec<DocumentLink>,
+    /// Abbreviations the document spells out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub abbreviations: Vec<Abbreviation>,
 }
 
 /// Where a passage comes from, as shown with every search result.
@@ -121,8 +130,25 @@ impl Entry {
             passages,
             references,
             cited_by: Vec::new(),
+            abbreviations: document_abbreviations(document),
         }
     }
+}
+
+/// Every abbreviation a document's blocks spell out.
+fn document_abbreviations(document: &Document) -> Vec<Abbreviation> {
+    let mut found: Vec<Abbreviation> = document
+        .sections
+        .iter()
+        .flat_map(|section| &section.blocks)
+        .flat_map(|block| match block {
+            Block::Paragraph(text) => abbreviations::find(text),
+            Block::List(items) => items.iter().flat_map(|item| abbreviations::find(item)).collect(),
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// A document under an `articles` folder is an article, under `sources` a source; elsewhere a
@@ -188,7 +214,11 @@ impl Catalog {
         for (document, links) in documents.iter_mut().zip(cited_by) {
             document.cited_by = links;
         }
-        Catalog { documents }
+        let abbreviations = abbreviations::merge(documents.iter().flat_map(|d| &d.abbreviations));
+        Catalog {
+            documents,
+            abbreviations,
+        }
     }
 
     /// The entry for a document path.

@@ -43,6 +43,9 @@ pub enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Show how each result's score was computed.
+        #[arg(long)]
+        explain: bool,
         /// When to colour the output.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -104,6 +107,8 @@ pub enum Action {
         limit: usize,
         /// JSON instead of text.
         json: bool,
+        /// Attach score explanations.
+        explain: bool,
         /// Colour choice for text.
         color: ColorChoice,
     },
@@ -140,6 +145,7 @@ impl Cli {
             Command::Search {
                 limit,
                 json,
+                explain,
                 color,
                 query,
             } => {
@@ -150,6 +156,7 @@ impl Cli {
                     query: query.join(" "),
                     limit,
                     json,
+                    explain,
                     color,
                 }
             }

@@ -4,6 +4,7 @@
 //! into passages that keep their heading path; the [`index`] module writes them to tantivy and
 //! [`search`] ranks them; [`render`] prints results. See ARCHITECTURE.md for the whole map.
 
+pub mod abbreviations;
 pub mod app;
 pub mod catalog;
 pub mod chunker;

@@ -106,7 +106,43 @@ fn write_hit(out: &mut dyn Write, hit: &Hit, paint: &Paint) -> io::Result<()> {
     for line in highlight(&hit.snippet, &hit.highlights, paint).lines() {
         writeln!(out, "   {} {line}", paint.paint(DIM, "│"))?;
     }
-    writeln!(out, "   {}", paint.paint(PATH, &hit.id))
+    writeln!(out, "   {}", paint.paint(PATH, &hit.id))?;
+    if let Some(explanation) = &hit.explanation {
+        write_explanation(out, explanation, 1, paint)?;
+    }
+    Ok(())
+}
+
+/// Writes tantivy's explanation tree, one indented line per part: value, then what it is.
+fn write_explanation(
+    out: &mut dyn Write,
+    node: &serde_json::Value,
+    depth: usize,
+    paint: &Paint,
+) -> io::Result<()> {
+    let value = node["value"].as_f64().unwrap_or_default();
+    let description = node["description"].as_str().unwrap_or_default();
+    let context: Vec<&str> = node["context"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str())
+        .collect();
+    let context = if context.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", context.join("; "))
+    };
+    writeln!(
+        out,
+        "{}{} {description}{context}",
+        "   ".repeat(depth + 1),
+        paint.paint(DIM, &format!("{value:.3}"))
+    )?;
+    for child in node["details"].as_array().into_iter().flatten() {
+        write_explanation(out, child, depth + 1, paint)?;
+    }
+    Ok(())
 }
 
 /// `Title — Publisher, date (kind)`, leaving out what is unknown.

@@ -777,3 +777,131 @@ fn sources_lists_documents_and_missing_references() {
     );
     assert_eq!(article["references"][2]["resolved"], serde_json::Value::Null);
 }
+
+/// A small knowledge base for the query language: two sources and an article citing one.
+fn query_language_base() -> Sandbox {
+    let kb = Sandbox::new();
+    kb.write(
+        "kb/sources/clots.md",
+        "---\ntitle: Blood Clots\npublisher: Vein Institute\n---\n## Overview\n\nA deep vein thrombosis (DVT) is a clot in a deep vein of the leg.\n\n## Risks\n\nLong flights and surgery raise the risk of a clot.\n",
+    )
+    .write(
+        "kb/sources/nerves.md",
+        "---\ntitle: Nerve Damage\npublisher: Nerve Society\n---\n## Causes\n\nDiabetes can damage nerves in the feet over many years.\n\n## Tests\n\nA DVT scan is not a nerve test; nerves are tested with conduction studies.\n\n## Words\n\nThe feet tingle when nerves misfire, and damage spreads slowly from the toes.\n",
+    )
+    .write(
+        "kb/articles/legs.md",
+        "---\ntitle: Leg Symptoms\nkind: article\n---\n## Causes\n\nLeg pain has many causes, nerve damage among them.\n\n## References\n\n- Blood Clots. Vein Institute.\n",
+    );
+    assert_eq!(kb.citedex(&["index", "kb"]).status.code(), Some(0));
+    kb
+}
+
+fn ids(results: &SearchResults) -> Vec<&str> {
+    results.results.iter().map(|hit| hit.id.as_str()).collect()
+}
+
+#[test]
+fn field_filters_phrases_operators_and_prefixes() {
+    let kb = query_language_base();
+    assert_eq!(
+        ids(&kb.search_json("source:\"blood clots\"")),
+        ["kb/sources/clots.md#0", "kb/sources/clots.md#1"]
+    );
+    assert_eq!(ids(&kb.search_json("section:risks")), ["kb/sources/clots.md#1"]);
+    let mut articles = kb.search_json("kind:article");
+    articles.results.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(ids(&articles), ["kb/articles/legs.md#0", "kb/articles/legs.md#1"]);
+    assert_eq!(
+        ids(&kb.search_json("publisher:society AND diabetes")),
+        ["kb/sources/nerves.md#0"]
+    );
+    assert_eq!(
+        ids(&kb.search_json("\"conduction studies\"")),
+        ["kb/sources/nerves.md#1"]
+    );
+    let mut without_feet = ids(&kb.search_json("nerves AND NOT feet"))
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    without_feet.sort();
+    assert_eq!(without_feet, ["kb/articles/legs.md#0", "kb/sources/nerves.md#1"]);
+    let excluded = kb.citedex(&["search", "--json", "--", "damage", "-diabetes"]);
+    let excluded: SearchResults = serde_json::from_slice(&excluded.stdout).unwrap();
+    assert!(
+        !ids(&excluded).contains(&"kb/sources/nerves.md#0"),
+        "{:?}",
+        ids(&excluded)
+    );
+    assert!(ids(&excluded).contains(&"kb/articles/legs.md#0"));
+    assert_eq!(ids(&kb.search_json("thromb*")), ["kb/sources/clots.md#0"]);
+}
+
+#[test]
+fn words_close_together_rank_higher() {
+    let kb = query_language_base();
+    // Both passages hold "nerves" and "damage"; only the first has them side by side.
+    let results = kb.search_json("damage nerves");
+    let causes = results
+        .results
+        .iter()
+        .position(|hit| hit.id == "kb/sources/nerves.md#0")
+        .unwrap();
+    let words = results
+        .results
+        .iter()
+        .position(|hit| hit.id == "kb/sources/nerves.md#2")
+        .unwrap();
+    assert!(causes < words, "{:?}", ids(&results));
+}
+
+#[test]
+fn typos_fall_back_to_the_closest_indexed_word() {
+    let kb = query_language_base();
+    let results = kb.search_json("diabetis");
+    assert_eq!(results.notes, ["showing results for \"diabetes\""]);
+    assert_eq!(ids(&results), ["kb/sources/nerves.md#0"]);
+    // Known words are left alone, and nothing is invented for short or far-off words.
+    assert!(kb.search_json("diabetes").notes.is_empty());
+    assert_eq!(kb.citedex(&["search", "xq"]).status.code(), Some(1));
+}
+
+#[test]
+fn abbreviations_learnt_from_the_corpus_expand_both_ways() {
+    let kb = query_language_base();
+    let short = kb.search_json("DVT");
+    assert!(
+        short
+            .notes
+            .contains(&"also searching for \"deep vein thrombosis\"".to_string()),
+        "{:?}",
+        short.notes
+    );
+    assert_eq!(short.results[0].id, "kb/sources/clots.md#0");
+    let long = kb.search_json("deep vein thrombosis");
+    assert!(
+        long.notes.contains(&"also searching for DVT".to_string()),
+        "{:?}",
+        long.notes
+    );
+    // The nerve passage only says "DVT"; the long form finds it through the abbreviation.
+    assert!(ids(&long).contains(&"kb/sources/nerves.md#1"), "{:?}", ids(&long));
+}
+
+#[test]
+fn explain_shows_the_parts_of_each_score() {
+    let kb = query_language_base();
+    let output = kb.citedex(&["search", "--json", "--explain", "clot leg"]);
+    let results: SearchResults = serde_json::from_slice(&output.stdout).unwrap();
+    let explanation = results.results[0].explanation.as_ref().expect("an explanation");
+    let value = explanation["value"].as_f64().unwrap();
+    assert!(
+        (value - f64::from(results.results[0].score)).abs() < 1e-3,
+        "{value} vs {}",
+        results.results[0].score
+    );
+    assert!(explanation.to_string().contains("idf"));
+    let text = stdout(&kb.citedex(&["search", "--explain", "clot"]));
+    assert!(text.contains("TermQuery") && text.contains("idf"), "{text}");
+    assert!(kb.search_json("clot").results[0].explanation.is_none());
+}

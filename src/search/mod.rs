@@ -3,10 +3,11 @@
 //! attaches each passage's heading path, source and citing articles.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use tantivy::collector::{Count, TopDocs};
+use std::collections::{BTreeMap, HashSet};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 
-use tantivy::query::{Query, QueryParser};
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, Explanation, Occur, PhraseQuery, Query, QueryParser};
 use tantivy::schema::{Field, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher};
@@ -14,6 +15,9 @@ use tantivy::{DocAddress, Searcher};
 use crate::catalog::{DocumentLink, SourceInfo};
 use crate::document::{Kind, Role};
 use crate::index::{Fields, OpenIndex};
+
+mod query;
+mod vocabulary;
 
 /// Longest query accepted, in characters; longer ones are refused before parsing.
 pub const MAX_QUERY_CHARS: usize = 1_000;
@@ -25,6 +29,10 @@ const TITLE_BOOST: f32 = 0.3;
 const SECTION_BOOST: f32 = 0.5;
 /// Weight of a match in the publisher's name.
 const PUBLISHER_BOOST: f32 = 0.2;
+/// How many words may stand between two consecutive query words for the proximity bonus.
+const PROXIMITY_SLOP: u32 = 3;
+/// Weight of the proximity bonus of one pair of query words.
+const PROXIMITY_BOOST: f32 = 0.5;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 240;
 /// Marks a snippet that starts or ends inside its passage.
@@ -60,11 +68,13 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
 }
 
-/// How many results to return.
-#[derive(Debug, Clone, Copy)]
+/// How many results to return, and how much to say about them.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct SearchOptions {
     /// At most this many results.
     pub limit: usize,
+    /// Attach each result's score explanation.
+    pub explain: bool,
 }
 
 /// The answer to one query: the JSON contract of `citedex search --json`.
@@ -104,6 +114,9 @@ pub struct Hit {
     pub source: SourceInfo,
     /// Articles that cite that document.
     pub cited_by: Vec<DocumentLink>,
+    /// How the score was computed (with `--explain`): tantivy's explanation tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<serde_json::Value>,
 }
 
 /// Checks the limits that protect the parser.
@@ -140,18 +153,130 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
         error,
     })?;
     let f = open.fields;
+    let reader = open.index.reader()?;
+    let searcher = reader.searcher();
+    let mut notes = Vec::new();
+    let mut effective = expand_prefixes(&searcher, open, &query::rewrite(query))?;
+    let plain = query::is_plain(&effective);
+    let stored_text = [f.body, f.title, f.section];
+    if plain
+        && let Some(corrected) =
+            vocabulary::correct(&searcher, f.content, &stored_text, &query::words(&effective))?
+    {
+        effective = corrected.join(" ");
+        notes.push(format!("showing results for {effective:?}"));
+    }
+    let words: Vec<String> = query::words(&effective).into_iter().map(str::to_string).collect();
+    let mut parse_text = effective.clone();
+    if plain {
+        let word_refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        for extra in query::abbreviation_expansions(&word_refs, &open.catalog.abbreviations) {
+            notes.push(format!("also searching for {extra}"));
+            parse_text.push(' ');
+            parse_text.push_str(&extra);
+        }
+    }
+    let parsed = parse(&query_parser(open), &parse_text, &mut notes);
+    let mut clauses = vec![parsed];
+    if plain {
+        clauses.extend(proximity_clauses(&searcher, f.content, &words.join(" "))?);
+    }
+    let ranked: Box<dyn Query> = match clauses.as_slice() {
+        [only] => only.box_clone(),
+        _ => Box::new(BooleanQuery::new(
+            clauses.iter().map(|q| (Occur::Should, q.box_clone())).collect(),
+        )),
+    };
+    let (total_hits, top) = searcher.search(
+        &ranked,
+        &(Count, TopDocs::with_limit(options.limit.max(1)).order_by_score()),
+    )?;
+    let snippets = snippet_generator(&searcher, &*ranked, f)?;
+    // tantivy's phrase explanation asserts (in debug builds) on documents the phrase does not
+    // match, so each bonus clause is explained only where it matches.
+    let matching: Vec<HashSet<DocAddress>> = match options.explain {
+        true => clauses
+            .iter()
+            .map(|clause| searcher.search(clause, &DocSetCollector))
+            .collect::<Result<_, _>>()?,
+        false => Vec::new(),
+    };
+    let mut results = Vec::with_capacity(top.len());
+    for (rank, (score, address)) in top.into_iter().enumerate().take(options.limit) {
+        let mut hit = hit(open, &searcher, &snippets, rank + 1, score, address)?;
+        if options.explain {
+            let mut parts = Vec::new();
+            for (clause, matched) in clauses.iter().zip(&matching) {
+                if matched.contains(&address) {
+                    parts.push(clause.explain(&searcher, address)?);
+                }
+            }
+            let explanation = match parts.len() {
+                1 => parts.pop().expect("one part"),
+                _ => {
+                    let mut sum = Explanation::new("sum of", parts.iter().map(Explanation::value).sum());
+                    parts.into_iter().for_each(|part| sum.add_detail(part));
+                    sum
+                }
+            };
+            hit.explanation = Some(serde_json::to_value(&explanation).expect("explanations are plain data"));
+        }
+        results.push(hit);
+    }
+    Ok(SearchResults {
+        query: query.to_string(),
+        total_hits,
+        results,
+        notes,
+    })
+}
+
+/// Replaces each `word*` with the indexed words it starts, as an `OR` group (tantivy's parser only
+/// knows prefixes at the end of phrases); a prefix nothing starts with is left to match nothing.
+fn expand_prefixes(searcher: &Searcher, open: &OpenIndex, text: &str) -> tantivy::Result<String> {
+    let mut expanded = String::with_capacity(text.len());
+    let mut last = 0;
+    for prefix in query::prefixes(text) {
+        let field = match prefix.field {
+            Some(name) => match open.index.schema().get_field(name) {
+                Ok(field) => field,
+                Err(_) => continue,
+            },
+            None => open.fields.content,
+        };
+        let terms = vocabulary::with_prefix(searcher, field, prefix.prefix)?;
+        expanded.push_str(&text[last..prefix.range.start]);
+        let field_prefix = prefix.field.map(|name| format!("{name}:")).unwrap_or_default();
+        let alternatives = if terms.is_empty() {
+            prefix.prefix.to_string()
+        } else {
+            terms.join(" OR ")
+        };
+        expanded.push_str(&format!("{field_prefix}({alternatives})"));
+        last = prefix.range.end;
+    }
+    expanded.push_str(&text[last..]);
+    Ok(expanded)
+}
+
+/// The parser over the ranked fields: `content` holds the title, headings and text together, and
+/// the separate heading fields add a little for passages whose own headings name the query.
+fn query_parser(open: &OpenIndex) -> QueryParser {
+    let f = open.fields;
     let mut parser = QueryParser::for_index(&open.index, vec![f.content, f.title, f.section, f.publisher]);
-    // `content` holds the title, headings and text together; the separate heading fields add a
-    // little for passages whose own headings name the query.
     parser.set_field_boost(f.title, TITLE_BOOST);
     parser.set_field_boost(f.section, SECTION_BOOST);
     parser.set_field_boost(f.publisher, PUBLISHER_BOOST);
-    let mut notes = Vec::new();
-    let parsed = match parser.parse_query(query) {
+    parser
+}
+
+/// Parses `text`; on a syntax error searches its plain words instead (usually a stray quote or
+/// colon), and failing that reads it leniently, saying so in `notes`.
+fn parse(parser: &QueryParser, text: &str, notes: &mut Vec<String>) -> Box<dyn Query> {
+    match parser.parse_query(text) {
         Ok(parsed) => parsed,
         Err(error) => {
-            // Bad syntax is usually a stray quote or colon: search the plain words instead.
-            let words = plain_words(query);
+            let words = query::plain_words(text);
             match parser.parse_query(&words) {
                 Ok(parsed) if !words.is_empty() => {
                     notes.push(format!(
@@ -161,28 +286,31 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
                 }
                 _ => {
                     notes.push(format!("query syntax: {error}; read leniently"));
-                    parser.parse_query_lenient(query).0
+                    parser.parse_query_lenient(text).0
                 }
             }
         }
-    };
-    let reader = open.index.reader()?;
-    let searcher = reader.searcher();
-    let (total_hits, top) = searcher.search(
-        &parsed,
-        &(Count, TopDocs::with_limit(options.limit.max(1)).order_by_score()),
-    )?;
-    let snippets = snippet_generator(&searcher, &*parsed, f)?;
-    let mut results = Vec::with_capacity(top.len());
-    for (rank, (score, address)) in top.into_iter().enumerate().take(options.limit) {
-        results.push(hit(open, &searcher, &snippets, rank + 1, score, address)?);
     }
-    Ok(SearchResults {
-        query: query.to_string(),
-        total_hits,
-        results,
-        notes,
-    })
+}
+
+/// A bonus clause for each pair of consecutive query words, matching where they stand close.
+fn proximity_clauses(searcher: &Searcher, field: Field, words: &str) -> tantivy::Result<Vec<Box<dyn Query>>> {
+    let mut analyzer = searcher.index().tokenizer_for_field(field)?;
+    let mut terms = Vec::new();
+    analyzer
+        .token_stream(words)
+        .process(&mut |token| terms.push(Term::from_field_text(field, &token.text)));
+    Ok(terms
+        .windows(2)
+        .filter(|pair| pair[0] != pair[1])
+        .map(|pair| {
+            let phrase = PhraseQuery::new_with_offset_and_slop(
+                vec![(0, pair[0].clone()), (1, pair[1].clone())],
+                PROXIMITY_SLOP,
+            );
+            Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST)) as Box<dyn Query>
+        })
+        .collect())
 }
 
 fn hit(
@@ -241,6 +369,7 @@ fn hit(
             url: text_of(f.url),
         },
         cited_by,
+        explanation: None,
     })
 }
 
@@ -333,19 +462,6 @@ fn lead(text: &str, max_chars: usize) -> String {
     format!("{}{ELLIPSIS}", text[..cut].trim_end())
 }
 
-/// The query with its syntax characters removed, for a second try after a syntax error.
-fn plain_words(query: &str) -> String {
-    let spaced: String = query
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    spaced
-        .split_whitespace()
-        .filter(|word| !matches!(*word, "AND" | "OR" | "NOT" | "IN" | "TO"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,15 +475,6 @@ mod tests {
         );
         assert_eq!(validate(&"(".repeat(40)), Err(QueryError::TooDeep(40)));
         assert_eq!(validate("(numbness AND legs) OR \"pins and needles\""), Ok(()));
-    }
-
-    #[test]
-    fn plain_words_drop_syntax() {
-        assert_eq!(
-            plain_words("\"unclosed phrase AND title:(legs"),
-            "unclosed phrase title legs"
-        );
-        assert_eq!(plain_words("- ( :"), "");
     }
 
     #[test]

@@ -1,0 +1,206 @@
+//! Reading the query text before tantivy does: field aliases, whether a query is plain words
+//! (and so open to proximity, abbreviation and typo help), and the plain-word fallback.
+
+use std::collections::BTreeMap;
+
+/// Field names users may type that stand for a schema field.
+const FIELD_ALIASES: [(&str, &str); 1] = [("source", "title")];
+
+/// Words the query grammar reserves.
+const OPERATORS: [&str; 5] = ["AND", "OR", "NOT", "IN", "TO"];
+
+/// Rewrites the query text outside quotes: `alias:` prefixes become the schema's field names, and
+/// `AND NOT x` becomes `AND -x` (tantivy reads `NOT x` after `AND` as a clause that matches
+/// nothing, so `a AND NOT b` would find nothing at all).
+pub fn rewrite(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    let mut in_quotes = false;
+    let mut at_token_start = true;
+    let mut rest = query;
+    while let Some(c) = rest.chars().next() {
+        if c == '"' {
+            in_quotes = !in_quotes;
+        }
+        if !in_quotes && at_token_start {
+            if let Some((alias, field)) = FIELD_ALIASES.iter().find(|(alias, _)| {
+                rest.len() > alias.len()
+                    && rest[..alias.len()].eq_ignore_ascii_case(alias)
+                    && rest[alias.len()..].starts_with(':')
+            }) {
+                out.push_str(field);
+                rest = &rest[alias.len()..];
+                at_token_start = false;
+                continue;
+            }
+            let negated = rest
+                .strip_prefix("AND")
+                .filter(|after| after.starts_with(char::is_whitespace))
+                .and_then(|after| after.trim_start().strip_prefix("NOT"))
+                .filter(|after| after.starts_with(char::is_whitespace));
+            if let Some(negated) = negated {
+                out.push_str("AND -");
+                rest = negated.trim_start();
+                continue;
+            }
+        }
+        at_token_start = c.is_whitespace() || matches!(c, '(' | '-' | '+');
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// A `word*` or `field:word*` prefix term found in the query text.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Prefix<'a> {
+    /// Byte range of the whole token (field, word and star) in the query.
+    pub range: std::ops::Range<usize>,
+    /// The field it is limited to, if any.
+    pub field: Option<&'a str>,
+    /// The letters before the star.
+    pub prefix: &'a str,
+}
+
+/// Finds the prefix terms outside quotes.
+pub fn prefixes(query: &str) -> Vec<Prefix<'_>> {
+    let mut found = Vec::new();
+    let mut in_quotes = false;
+    let mut start = None;
+    for (i, c) in query.char_indices().chain([(query.len(), ' ')]) {
+        if c == '"' {
+            in_quotes = !in_quotes;
+        }
+        let boundary = c.is_whitespace() || matches!(c, '(' | ')');
+        match (start, boundary) {
+            (None, false) if !in_quotes => start = Some(i),
+            (Some(s), true) => {
+                let token = query[s..i].trim_start_matches(['-', '+']);
+                let offset = s + (query[s..i].len() - token.len());
+                if let Some(body) = token.strip_suffix('*') {
+                    let (field, prefix) = match body.split_once(':') {
+                        Some((field, prefix)) => (Some(field), prefix),
+                        None => (None, body),
+                    };
+                    if !prefix.is_empty() && prefix.chars().all(char::is_alphanumeric) {
+                        found.push(Prefix {
+                            range: offset..i,
+                            field,
+                            prefix,
+                        });
+                    }
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Whether the query is only words: no quotes, fields, operators, grouping, boosts or wildcards.
+pub fn is_plain(query: &str) -> bool {
+    !query.contains(['"', ':', '(', ')', '[', ']', '{', '}', '^', '~', '*', '\\'])
+        && query
+            .split_whitespace()
+            .all(|word| !OPERATORS.contains(&word) && !word.starts_with(['-', '+']))
+}
+
+/// The words of a plain query, without punctuation.
+pub fn words(query: &str) -> Vec<&str> {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty() && !OPERATORS.contains(word))
+        .collect()
+}
+
+/// The query with its syntax characters removed, for a second try after a syntax error.
+pub fn plain_words(query: &str) -> String {
+    words(query).join(" ")
+}
+
+/// Extra query text for a plain query: the long form of each abbreviation it uses, as a phrase,
+/// and the abbreviation of each long form it spells out.
+pub fn abbreviation_expansions(
+    query_words: &[&str],
+    abbreviations: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let lowered: Vec<String> = query_words.iter().map(|w| w.to_lowercase()).collect();
+    let joined = format!(" {} ", lowered.join(" "));
+    let mut extra = Vec::new();
+    for (short, long) in abbreviations {
+        let uses_short = query_words.iter().any(|word| word.eq_ignore_ascii_case(short));
+        let long_words: Vec<&str> = long
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let uses_long = joined.contains(&format!(" {} ", long_words.join(" ")));
+        if uses_short && !uses_long {
+            extra.push(format!("\"{}\"", long_words.join(" ")));
+        } else if uses_long && !uses_short {
+            extra.push(short.clone());
+        }
+    }
+    extra
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_and_and_not_are_rewritten_outside_quotes() {
+        assert_eq!(rewrite("source:mayo numbness"), "title:mayo numbness");
+        assert_eq!(rewrite("-Source:(a b)"), "-title:(a b)");
+        assert_eq!(
+            rewrite("\"open source: code\" opensource:x"),
+            "\"open source: code\" opensource:x"
+        );
+        assert_eq!(rewrite("nerves AND NOT feet"), "nerves AND -feet");
+        assert_eq!(rewrite("(a OR b) AND  NOT (c)"), "(a OR b) AND -(c)");
+        assert_eq!(
+            rewrite("\"this AND NOT that\" BRAND NOTE"),
+            "\"this AND NOT that\" BRAND NOTE"
+        );
+    }
+
+    #[test]
+    fn prefix_terms_are_found_outside_quotes() {
+        let query = "thromb* \"not* this\" -title:vein* (a*) b**";
+        let found = prefixes(query);
+        let words: Vec<(Option<&str>, &str)> = found.iter().map(|p| (p.field, p.prefix)).collect();
+        assert_eq!(words, [(None, "thromb"), (Some("title"), "vein"), (None, "a")]);
+        assert_eq!(&query[found[1].range.clone()], "title:vein*");
+    }
+
+    #[test]
+    fn plain_queries_are_only_words() {
+        assert!(is_plain("numbness in the legs, why?"));
+        assert!(!is_plain("numbness AND legs"));
+        assert!(!is_plain("-legs numbness"));
+        assert!(!is_plain("section:causes"));
+        assert!(!is_plain("\"pins and needles\""));
+        assert_eq!(
+            plain_words("\"unclosed phrase AND title:(legs"),
+            "unclosed phrase title legs"
+        );
+        assert_eq!(plain_words("- ( :"), "");
+    }
+
+    #[test]
+    fn abbreviations_expand_both_ways() {
+        let known = BTreeMap::from([
+            ("DVT".to_string(), "deep vein thrombosis".to_string()),
+            ("EMG".to_string(), "electromyography".to_string()),
+        ]);
+        assert_eq!(
+            abbreviation_expansions(&["dvt", "risk"], &known),
+            ["\"deep vein thrombosis\""]
+        );
+        assert_eq!(
+            abbreviation_expansions(&["Deep", "vein", "thrombosis"], &known),
+            ["DVT"]
+        );
+        assert!(abbreviation_expansions(&["DVT", "deep", "vein", "thrombosis"], &known).is_empty());
+        assert!(abbreviation_expansions(&["vein"], &known).is_empty());
+    }
+}
