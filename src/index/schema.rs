@@ -8,8 +8,9 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
 };
 
-/// Bumped whenever fields, analyzers or the stored catalog change shape; an index records it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever fields, analyzers, chunking or the stored catalog change; an index records it,
+/// and an incremental update of an index with another version is refused.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name of the English analyzer: split on non-alphanumerics, lowercase, fold accents, stem.
 const ENGLISH: &str = "citedex_en";
