@@ -1,10 +1,12 @@
 //! Finding and reading the files of a knowledge base: walks the corpus folders (respecting
-//! ignore files, never following links), reads each file with a size cap, and hands the bytes
-//! to the format readers. Files that cannot be read are reported, not fatal.
+//! ignore files and hidden files, following links only inside the corpus), reads each file with
+//! a size cap, and hands the bytes to the format readers. Files that cannot be read are
+//! reported, not fatal.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::document::Document;
 use crate::formats::{self, Format};
@@ -41,43 +43,79 @@ pub enum CorpusError {
 }
 
 /// Lists the readable files under `roots` in a stable order, and those it must leave out.
+/// Symbolic links are followed only while they stay inside their corpus root; loops and links
+/// that lead out are reported, as are FIFOs, sockets and devices, which are never opened.
 pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), CorpusError> {
     let mut files = Vec::new();
-    let mut skipped = Vec::new();
+    let skipped = Arc::new(Mutex::new(Vec::new()));
+    let skip = |path: PathBuf, reason: String| Skipped {
+        path,
+        reason,
+        unsupported: false,
+    };
     for root in roots {
-        if std::fs::symlink_metadata(root).is_err() {
+        let Ok(inside) = fs::canonicalize(root) else {
             return Err(CorpusError::Missing(root.clone()));
-        }
+        };
+        let outside_links = Arc::clone(&skipped);
         let walker = ignore::WalkBuilder::new(root)
-            .follow_links(false)
+            .follow_links(true)
             .hidden(true)
             .require_git(false)
             .sort_by_file_name(|a, b| a.cmp(b))
+            .filter_entry(move |entry| {
+                if !entry.path_is_symlink() {
+                    return true;
+                }
+                match fs::canonicalize(entry.path()) {
+                    Ok(target) if target.starts_with(&inside) => true,
+                    Ok(target) => {
+                        let reason = format!("symbolic link to {}, outside the corpus", target.display());
+                        outside_links
+                            .lock()
+                            .expect("no panics while locked")
+                            .push(skip(entry.path().to_path_buf(), reason));
+                        false
+                    }
+                    // A dangling or looping link fails when the walker follows it, which reports it.
+                    Err(_) => true,
+                }
+            })
             .build();
         for entry in walker {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
-                    let path = error_path(&error).unwrap_or_else(|| root.clone());
-                    skipped.push(Skipped {
-                        path,
-                        reason: error.to_string(),
-                        unsupported: false,
-                    });
+                    let (path, reason) = describe_walk_error(&error);
+                    let path = path.unwrap_or_else(|| root.clone());
+                    skipped
+                        .lock()
+                        .expect("no panics while locked")
+                        .push(skip(path, reason));
                     continue;
                 }
             };
-            if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+            let Some(file_type) = entry.file_type() else {
+                continue;
+            };
+            if file_type.is_dir() {
                 continue;
             }
             let path = entry.into_path();
+            if !file_type.is_file() {
+                skipped
+                    .lock()
+                    .expect("no panics while locked")
+                    .push(skip(path, "not a regular file".into()));
+                continue;
+            }
             match path
                 .extension()
                 .and_then(|e| e.to_str())
                 .and_then(Format::from_extension)
             {
                 Some(format) => files.push(CorpusFile { path, format }),
-                None => skipped.push(Skipped {
+                None => skipped.lock().expect("no panics while locked").push(Skipped {
                     path,
                     reason: "unsupported file type".into(),
                     unsupported: true,
@@ -85,14 +123,32 @@ pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), Corpus
             }
         }
     }
+    let skipped = std::mem::take(&mut *skipped.lock().expect("no panics while locked"));
     Ok((files, skipped))
 }
 
-fn error_path(error: &ignore::Error) -> Option<PathBuf> {
+/// The file a walk error is about, and the reason to report, without the path repeated in it.
+fn describe_walk_error(error: &ignore::Error) -> (Option<PathBuf>, String) {
     match error {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
-        _ => None,
+        ignore::Error::WithPath { path, err } => (Some(path.clone()), describe_walk_error(err).1),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            describe_walk_error(err)
+        }
+        ignore::Error::Loop { ancestor, child } => (
+            Some(child.clone()),
+            format!("symbolic link loop back to {}", ancestor.display()),
+        ),
+        // Walk errors wrap the operating system's error in one that repeats the path.
+        other => match other.io_error() {
+            Some(io) => {
+                let innermost = io.get_ref().and_then(|wrapper| wrapper.source());
+                (
+                    None,
+                    innermost.map_or_else(|| io.to_string(), |os| os.to_string()),
+                )
+            }
+            None => (None, other.to_string()),
+        },
     }
 }
 
@@ -101,8 +157,11 @@ pub fn read(file: &CorpusFile) -> Result<Vec<u8>, Skipped> {
     read_capped(&file.path).map_err(|reason| file.skipped(reason))
 }
 
-/// Parses bytes read from `file` in its format.
+/// Parses bytes read from `file` in its format; a file with nothing but white space is skipped.
 pub fn parse(file: &CorpusFile, bytes: &[u8]) -> Result<Document, Skipped> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(file.skipped("empty file".into()));
+    }
     let fallback_title = file
         .path
         .file_stem()

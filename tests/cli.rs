@@ -905,3 +905,93 @@ fn explain_shows_the_parts_of_each_score() {
     assert!(text.contains("TermQuery") && text.contains("idf"), "{text}");
     assert!(kb.search_json("clot").results[0].explanation.is_none());
 }
+
+#[cfg(unix)]
+#[test]
+fn hostile_files_are_indexed_or_skipped_with_a_reason() {
+    use std::os::unix::fs::symlink;
+    let kb = Sandbox::new();
+    kb.write("kb/good.md", "# Good\n\nA plain healthy passage about walking.\n");
+    fs::write(
+        kb.path("kb/latin1.txt"),
+        b"Caf\xe9 Notes\n\nThe caf\xe9 served walking tours.\n",
+    )
+    .unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(
+        "Wide Notes\n\nA wide passage about stretching.\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    fs::write(kb.path("kb/wide.txt"), utf16).unwrap();
+    fs::write(kb.path("kb/empty.md"), "  \n\n").unwrap();
+    fs::write(kb.path("kb/binary.md"), b"\x7fELF\x00\x00\x01binary").unwrap();
+    // A gigabyte, sparse, so the test writes almost nothing.
+    fs::File::create(kb.path("kb/huge.txt"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    symlink("loop.md", kb.path("kb/loop.md")).unwrap();
+    symlink("missing.md", kb.path("kb/dangling.md")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(kb.path("kb/pipe.md"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    kb.write(
+        "outside/secret.md",
+        "# Secret\n\nThe outside passage about flamingos.\n",
+    );
+    symlink(kb.path("outside"), kb.path("kb/escape")).unwrap();
+    symlink(kb.path("kb"), kb.path("kb/sub-loop")).unwrap();
+    symlink("good.md", kb.path("kb/alias.md")).unwrap();
+    kb.write(
+        "kb/.hidden.md",
+        "# Hidden\n\nThe hidden passage about penguins.\n",
+    );
+    kb.write("kb/.gitignore", "ignored.md\n");
+    kb.write(
+        "kb/ignored.md",
+        "# Ignored\n\nThe ignored passage about pelicans.\n",
+    );
+
+    let started = std::time::Instant::now();
+    let output = kb.citedex(&["index", "kb"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    for expected in [
+        "kb/latin1.txt: invalid UTF-8 at byte 3, decoded lossily",
+        "skipping kb/empty.md: empty file",
+        "skipping kb/binary.md: binary content",
+        "skipping kb/huge.txt: larger than 64 MiB",
+        "skipping kb/loop.md: Too many levels of symbolic links",
+        "skipping kb/dangling.md: No such file or directory",
+        "skipping kb/pipe.md: not a regular file",
+        "skipping kb/escape: symbolic link to",
+        "skipping kb/sub-loop: symbolic link loop back to kb",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in\n{err}");
+    }
+    assert!(err.contains("indexed 4 documents"), "{err}");
+    assert!(err.contains("8 files skipped"), "{err}");
+    assert_eq!(kb.search_json("café").results[0].source.path, "kb/latin1.txt");
+    assert_eq!(kb.search_json("stretching").results[0].source.path, "kb/wide.txt");
+    let walking: Vec<String> = kb
+        .search_json("walking")
+        .results
+        .into_iter()
+        .map(|hit| hit.source.path)
+        .collect();
+    assert!(
+        walking.contains(&"kb/alias.md".to_string()) && walking.contains(&"kb/good.md".to_string()),
+        "{walking:?}"
+    );
+    for absent in ["flamingos", "penguins", "pelicans"] {
+        assert_eq!(kb.citedex(&["search", absent]).status.code(), Some(1), "{absent}");
+    }
+}
