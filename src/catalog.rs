@@ -259,6 +259,7 @@ mod tests {
                 path: vec!["References".into()],
                 role: Role::References,
                 blocks: vec![Block::List(references.iter().map(|r| r.to_string()).collect())],
+                page: None,
             }],
             warnings: Vec::new(),
         }

@@ -32,6 +32,8 @@ pub struct Passage {
     pub role: Role,
     /// The passage text: paragraphs on their own lines, list items as `- item` lines.
     pub text: String,
+    /// The page it stands on, for paged formats.
+    pub page: Option<u32>,
 }
 
 /// A piece that is never split further: a sentence, or a list with its introducing sentence.
@@ -52,6 +54,7 @@ pub fn chunk(document: &Document, size: ChunkSize) -> Vec<Passage> {
                 section: section.path.clone(),
                 role: section.role,
                 text,
+                page: section.page,
             });
         }
     }
@@ -214,6 +217,7 @@ mod tests {
             path: path.iter().map(|s| s.to_string()).collect(),
             role: Role::Body,
             blocks,
+            page: None,
         }
     }
 

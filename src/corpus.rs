@@ -5,11 +5,21 @@
 
 use std::fs::{self, File};
 use std::io::Read;
+use std::panic;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use crate::document::Document;
 use crate::formats::{self, Format};
+
+/// Threads that run format readers are named with this prefix, so the binary's panic hook can stay
+/// quiet about their panics: they are reported as skipped files instead.
+pub const READER_THREAD_PREFIX: &str = "citedex-reader: ";
+/// Stack of a reader thread; only the pages a reader touches are ever allocated.
+const READER_STACK_BYTES: usize = 256 * 1024 * 1024;
+/// Longest a reader may take over one file before the file is skipped.
+const READER_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 /// Files larger than this are skipped rather than read into memory.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -157,8 +167,11 @@ pub fn read(file: &CorpusFile) -> Result<Vec<u8>, Skipped> {
     read_capped(&file.path).map_err(|reason| file.skipped(reason))
 }
 
-/// Parses bytes read from `file` in its format; a file with nothing but white space is skipped.
-pub fn parse(file: &CorpusFile, bytes: &[u8]) -> Result<Document, Skipped> {
+/// Parses bytes read from `file` in its format, isolated: in a thread with a large stack (parsers
+/// of nested formats recurse on crafted input), a panic caught and a time limit enforced, so one
+/// hostile file is skipped with its reason and never stops the run. A file with nothing but white
+/// space is skipped as empty.
+pub fn parse(file: &CorpusFile, bytes: Vec<u8>) -> Result<Document, Skipped> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(file.skipped("empty file".into()));
     }
@@ -167,7 +180,35 @@ pub fn parse(file: &CorpusFile, bytes: &[u8]) -> Result<Document, Skipped> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    formats::read(file.format, bytes, &fallback_title).map_err(|error| file.skipped(error.to_string()))
+    let format = file.format;
+    let (sender, receiver) = mpsc::channel();
+    let reader = std::thread::Builder::new()
+        .name(format!("{READER_THREAD_PREFIX}{}", file.path.display()))
+        .stack_size(READER_STACK_BYTES)
+        .spawn(move || {
+            let result = panic::catch_unwind(|| formats::read(format, &bytes, &fallback_title));
+            // The receiver is gone only when the time limit passed; nobody wants the result then.
+            let _ = sender.send(result);
+        });
+    if let Err(error) = reader {
+        return Err(file.skipped(format!("could not start a reader thread: {error}")));
+    }
+    match receiver.recv_timeout(READER_TIME_LIMIT) {
+        Ok(Ok(Ok(document))) => Ok(document),
+        Ok(Ok(Err(error))) => Err(file.skipped(error.to_string())),
+        Ok(Err(panic)) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            Err(file.skipped(format!("the {format:?} reader failed on this file ({message})")))
+        }
+        Err(_) => Err(file.skipped(format!(
+            "reading took longer than {} s; abandoned",
+            READER_TIME_LIMIT.as_secs()
+        ))),
+    }
 }
 
 impl CorpusFile {

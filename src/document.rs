@@ -108,6 +108,9 @@ pub struct Section {
     pub role: Role,
     /// The blocks directly under this heading, in document order.
     pub blocks: Vec<Block>,
+    /// The page the section's blocks stand on, for paged formats (PDF); sections are split at
+    /// page breaks so every passage has one page.
+    pub page: Option<u32>,
 }
 
 /// A parsed document: metadata plus its sections in document order.
@@ -126,12 +129,19 @@ pub struct Document {
 pub struct SectionBuilder {
     stack: Vec<(u8, String, Role)>,
     sections: Vec<Section>,
+    page: Option<u32>,
+    /// The last section only continues the one before onto a new page and has no blocks yet.
+    continuation_open: bool,
 }
 
 impl SectionBuilder {
     /// Opens a section for `heading` at `level` (1 = outermost), closing deeper or equal ones.
     pub fn heading(&mut self, level: u8, heading: &str) {
         let heading = collapse_whitespace(heading);
+        // A page that starts with a heading needs no continuation of the section before.
+        if std::mem::take(&mut self.continuation_open) {
+            self.sections.pop();
+        }
         while self.stack.last().is_some_and(|(open, _, _)| *open >= level) {
             self.stack.pop();
         }
@@ -145,7 +155,27 @@ impl SectionBuilder {
             path: self.stack.iter().map(|(_, text, _)| text.clone()).collect(),
             role,
             blocks: Vec::new(),
+            page: self.page,
         });
+    }
+
+    /// Starts page `page`: what follows continues the current section, as a section of its own.
+    pub fn page(&mut self, page: u32) {
+        self.page = Some(page);
+        match self.sections.last_mut() {
+            Some(open) if open.blocks.is_empty() => open.page = Some(page),
+            Some(open) => {
+                let continued = Section {
+                    path: open.path.clone(),
+                    role: open.role,
+                    blocks: Vec::new(),
+                    page: Some(page),
+                };
+                self.sections.push(continued);
+                self.continuation_open = true;
+            }
+            None => {}
+        }
     }
 
     /// Opens a section whose role is known from the text's shape rather than its heading.
@@ -169,8 +199,12 @@ impl SectionBuilder {
             return;
         }
         if self.sections.is_empty() {
-            self.sections.push(Section::default());
+            self.sections.push(Section {
+                page: self.page,
+                ..Section::default()
+            });
         }
+        self.continuation_open = false;
         let section = self.sections.last_mut().expect("a section was just ensured");
         section.blocks.push(block);
     }

@@ -209,7 +209,7 @@ fn examine(file: &CorpusFile, indexed: Option<&Entry>, progress: &dyn Progress) 
     if let Some(entry) = indexed.filter(|entry| entry.hash == hash) {
         return FileState::Unchanged(entry.clone());
     }
-    let document = match corpus::parse(file, &bytes) {
+    let document = match corpus::parse(file, bytes) {
         Ok(document) => document,
         Err(skip) => return failed(skip),
     };

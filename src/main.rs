@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use citedex::app::{self, Outcome};
 use citedex::cli::Cli;
+use citedex::corpus::READER_THREAD_PREFIX;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    quiet_reader_panics();
     let cli = Cli::parse();
     let result = cli
         .into_config()
@@ -21,4 +23,18 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A format reader that panics on a hostile file is reported as a skipped file with its reason;
+/// the default hook's multi-line message would only repeat it.
+fn quiet_reader_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let reader = std::thread::current()
+            .name()
+            .is_some_and(|name| name.starts_with(READER_THREAD_PREFIX));
+        if !reader {
+            default_hook(info);
+        }
+    }));
 }

@@ -106,7 +106,10 @@ fn write_hit(out: &mut dyn Write, hit: &Hit, paint: &Paint) -> io::Result<()> {
     for line in highlight(&hit.snippet, &hit.highlights, paint).lines() {
         writeln!(out, "   {} {line}", paint.paint(DIM, "│"))?;
     }
-    writeln!(out, "   {}", paint.paint(PATH, &hit.id))?;
+    match hit.page {
+        Some(page) => writeln!(out, "   {} (page {page})", paint.paint(PATH, &hit.id))?,
+        None => writeln!(out, "   {}", paint.paint(PATH, &hit.id))?,
+    }
     if let Some(explanation) = &hit.explanation {
         write_explanation(out, explanation, 1, paint)?;
     }

@@ -995,3 +995,44 @@ fn hostile_files_are_indexed_or_skipped_with_a_reason() {
         assert_eq!(kb.citedex(&["search", absent]).status.code(), Some(1), "{absent}");
     }
 }
+
+fn copy_binary_fixture(kb: &Sandbox, fixture: &str, relative: &str) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    fs::create_dir_all(kb.path(relative).parent().unwrap()).unwrap();
+    fs::copy(source, kb.path(relative)).unwrap();
+}
+
+#[test]
+fn pdfs_are_indexed_with_sections_and_pages_and_a_crashing_one_is_skipped() {
+    let kb = Sandbox::new();
+    copy_binary_fixture(&kb, "pdf/outline.pdf", "kb/nerve.pdf");
+    copy_binary_fixture(&kb, "pdf/headings.pdf", "kb/circulation.pdf");
+    // A two-byte corruption of outline.pdf on which the PDF text extractor panics.
+    copy_binary_fixture(&kb, "pdf/crashes-reader.pdf", "kb/crash.pdf");
+    let output = kb.citedex(&["index", "kb"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("skipping kb/crash.pdf: the Pdf reader failed on this file (index out of bounds"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("indexed 2 documents"), "{err}");
+
+    let results = kb.search_json("myelin");
+    let hit = &results.results[0];
+    assert_eq!(
+        (hit.source.title.as_str(), hit.page),
+        ("Nerve Conduction Basics", Some(3))
+    );
+    assert_eq!(hit.section, ["Results", "Normal Values"]);
+    let walking = kb.search_json("walking");
+    assert_eq!(
+        (walking.results[0].section.as_slice(), walking.results[0].page),
+        (&["Improving Circulation".to_string()][..], Some(2))
+    );
+    let text = stdout(&kb.citedex(&["search", "tingling pulse"]));
+    assert!(text.contains("kb/nerve.pdf#1 (page 2)"), "{text}");
+}

@@ -3,6 +3,7 @@
 
 mod front_matter;
 pub mod markdown;
+pub mod pdf;
 pub mod text;
 
 use crate::document::Document;
@@ -14,6 +15,8 @@ pub enum Format {
     Markdown,
     /// Plain text shaped like a scraped article.
     Text,
+    /// PDF, through its text layer.
+    Pdf,
 }
 
 impl Format {
@@ -22,6 +25,7 @@ impl Format {
         match extension.to_ascii_lowercase().as_str() {
             "md" | "markdown" | "mdown" | "mkd" => Some(Format::Markdown),
             "txt" | "text" => Some(Format::Text),
+            "pdf" => Some(Format::Pdf),
             _ => None,
         }
     }
@@ -36,19 +40,28 @@ pub enum ReadError {
     /// The front matter block is not valid YAML or has fields of the wrong type.
     #[error("front matter: {0}")]
     FrontMatter(String),
+    /// The PDF could not be parsed.
+    #[error("unreadable PDF: {0}")]
+    Pdf(String),
 }
 
 /// Reads `bytes` as `format`; `fallback_title` (usually the file stem) names untitled documents.
 pub fn read(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Document, ReadError> {
-    let (text, decode_warning) = decode_text(bytes)?;
     let mut document = match format {
-        Format::Markdown => markdown::read(&text)?,
-        Format::Text => text::read(&text),
+        Format::Pdf => pdf::read(bytes)?,
+        Format::Markdown | Format::Text => {
+            let (text, decode_warning) = decode_text(bytes)?;
+            let mut document = match format {
+                Format::Markdown => markdown::read(&text)?,
+                _ => text::read(&text),
+            };
+            document.warnings.extend(decode_warning);
+            document
+        }
     };
     if document.meta.title.trim().is_empty() {
         document.meta.title = fallback_title.to_string();
     }
-    document.warnings.extend(decode_warning);
     Ok(document)
 }
 

@@ -7,6 +7,8 @@
 //! shaped like citations is the reference list, and name lines followed by a role line
 //! ("Author", "Medical Reviewer") start the author notes; both become sections of their own.
 
+use std::collections::BTreeMap;
+
 use crate::document::{Block, Document, Metadata, Role, SectionBuilder, collapse_whitespace};
 use crate::references::looks_like_citation;
 
@@ -35,7 +37,12 @@ pub fn read(text: &str) -> Document {
     let (body, reference_lines) = body.split_at(references_start);
 
     let mut builder = SectionBuilder::default();
-    read_body(body, &title, &mut builder);
+    read_lines(
+        body,
+        &Headings::Detect { title: title.clone() },
+        &[],
+        &mut builder,
+    );
     if !reference_lines.is_empty() {
         builder.heading_with_role(2, REFERENCES_HEADING, Role::References);
         builder.block(Block::List(
@@ -58,26 +65,81 @@ pub fn read(text: &str) -> Document {
     }
 }
 
-/// Reads headings, paragraphs and lists of the main text into `builder`.
-fn read_body(lines: &[&str], title: &str, builder: &mut SectionBuilder) {
-    let topic = topic_words(title);
-    let headings: Vec<bool> = (0..lines.len()).map(|i| is_heading_at(lines, i)).collect();
-    let any_topical = (0..lines.len()).any(|i| headings[i] && is_top_level(lines[i], &topic));
+/// Where the headings of a run of lines come from.
+pub(crate) enum Headings {
+    /// Detected from the lines' shape, levels inferred from the document title's topic words.
+    Detect {
+        /// The document title.
+        title: String,
+    },
+    /// Given by the caller (a PDF outline): by line index, the headings that open there and
+    /// whether that line is the heading's own text (and so not body text).
+    Given(BTreeMap<usize, Vec<GivenHeading>>),
+}
+
+/// A heading placed at a line by the caller.
+pub(crate) struct GivenHeading {
+    /// Nesting level, 1 outermost.
+    pub level: u8,
+    /// The heading text.
+    pub text: String,
+    /// Whether the line at that index is this heading's text.
+    pub on_line: bool,
+}
+
+/// Reads headings, paragraphs and lists of the main text into `builder`; `page_starts[k]` is the
+/// line where page `k + 1` begins, so sections never run across pages.
+pub(crate) fn read_lines(
+    lines: &[&str],
+    headings: &Headings,
+    page_starts: &[usize],
+    builder: &mut SectionBuilder,
+) {
+    let detected: Vec<bool> = match headings {
+        Headings::Detect { .. } => (0..lines.len()).map(|i| is_heading_at(lines, i)).collect(),
+        Headings::Given(_) => vec![false; lines.len()],
+    };
+    let topic = match headings {
+        Headings::Detect { title } => topic_words(title),
+        Headings::Given(_) => Vec::new(),
+    };
+    let any_topical = (0..lines.len()).any(|i| detected[i] && is_top_level(lines[i], &topic));
     let mut open_top_level = false;
     let mut paragraph = String::new();
     let mut items: Vec<String> = Vec::new();
+    let flush_all = |paragraph: &mut String, items: &mut Vec<String>, builder: &mut SectionBuilder| {
+        flush(paragraph, builder);
+        if !items.is_empty() {
+            builder.block(Block::List(std::mem::take(items)));
+        }
+    };
 
     for (i, line) in lines.iter().enumerate() {
+        if let Some(page) = page_starts.iter().position(|&start| start == i) {
+            flush_all(&mut paragraph, &mut items, builder);
+            builder.page(page as u32 + 1);
+        }
+        let mut consumed = false;
+        if let Headings::Given(given) = headings {
+            for heading in given.get(&i).into_iter().flatten() {
+                flush_all(&mut paragraph, &mut items, builder);
+                builder.heading(heading.level, &heading.text);
+                consumed |= heading.on_line;
+            }
+        }
+        if consumed {
+            continue;
+        }
         let item = list_item(line);
         if item.is_none() && !items.is_empty() {
             builder.block(Block::List(std::mem::take(&mut items)));
         }
-        if line.is_empty() || item.is_some() || headings[i] {
+        if line.is_empty() || item.is_some() || detected[i] {
             flush(&mut paragraph, builder);
         }
         if let Some(item) = item {
             items.push(collapse_whitespace(item));
-        } else if headings[i] {
+        } else if detected[i] {
             let top = !any_topical || is_top_level(line, &topic) || !open_top_level;
             open_top_level |= top;
             builder.heading(if top { 2 } else { 3 }, line);
@@ -92,10 +154,7 @@ fn read_body(lines: &[&str], title: &str, builder: &mut SectionBuilder) {
             }
         }
     }
-    flush(&mut paragraph, builder);
-    if !items.is_empty() {
-        builder.block(Block::List(items));
-    }
+    flush_all(&mut paragraph, &mut items, builder);
 }
 
 fn flush(paragraph: &mut String, builder: &mut SectionBuilder) {

@@ -208,6 +208,9 @@ impl<'lock> IndexBuilder<'lock> {
                 }
             }
             document.add_u64(f.ordinal, passage.ordinal as u64);
+            if let Some(page) = passage.page {
+                document.add_u64(f.page, u64::from(page));
+            }
             self.writer
                 .add_document(document)
                 .map_err(tantivy_error(&self.root))?;

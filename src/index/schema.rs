@@ -42,6 +42,8 @@ pub struct Fields {
     pub url: Field,
     /// Position of the passage within its document.
     pub ordinal: Field,
+    /// The page the passage stands on, for paged formats.
+    pub page: Field,
 }
 
 /// Builds the schema and its field handles.
@@ -71,6 +73,7 @@ pub fn build() -> (Schema, Fields) {
         date: builder.add_text_field("date", STRING | STORED),
         url: builder.add_text_field("url", STORED),
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED),
+        page: builder.add_u64_field("page", INDEXED | STORED),
     };
     (builder.build(), fields)
 }

@@ -110,6 +110,9 @@ pub struct Hit {
     pub section: Vec<String>,
     /// Body text, reference list or author notes.
     pub role: Role,
+    /// The page of the document the passage stands on (PDF).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
     /// The document the passage comes from.
     pub source: SourceInfo,
     /// Articles that cite that document.
@@ -357,6 +360,10 @@ fn hit(
         highlights,
         section: all_of(f.section),
         role,
+        page: stored
+            .get_first(f.page)
+            .and_then(|v| v.as_u64())
+            .and_then(|page| u32::try_from(page).ok()),
         source: SourceInfo {
             title: text_of(f.title).unwrap_or_default(),
             path,
