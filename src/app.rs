@@ -98,6 +98,15 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
             }
         }
         Action::Watch { roots } => watch(roots, &config.index_dir)?,
+        Action::Export => {
+            let passages = search::all_passages(&open_or_build(config)?)?;
+            finish_output(render::to_stdout(|out| render::json_lines(out, &passages)))?;
+            if passages.is_empty() {
+                Outcome::NoMatch
+            } else {
+                Outcome::Found
+            }
+        }
         Action::Sources { json } => {
             let open = open_or_build(config)?;
             let color = render::use_color(crate::cli::ColorChoice::Auto);

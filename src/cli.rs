@@ -59,6 +59,8 @@ pub enum Command {
         #[arg(value_name = "CORPUS")]
         corpus: Vec<PathBuf>,
     },
+    /// Print every indexed passage with its attribution, one JSON object per line.
+    Export,
     /// List the indexed documents, their citations, and references that match no document.
     Sources {
         /// Print one JSON object instead of text.
@@ -117,6 +119,8 @@ pub enum Action {
         /// Corpus folders or files.
         roots: Vec<PathBuf>,
     },
+    /// Print every passage.
+    Export,
     /// List documents.
     Sources {
         /// JSON instead of text.
@@ -163,6 +167,7 @@ impl Cli {
             Command::Watch { corpus } => Action::Watch {
                 roots: default_roots(corpus),
             },
+            Command::Export => Action::Export,
             Command::Sources { json } => Action::Sources { json },
         };
         Ok(Config {

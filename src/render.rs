@@ -59,6 +59,14 @@ pub fn json<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     writeln!(out)
 }
 
+/// Writes each value as one line of JSON (JSON Lines).
+pub fn json_lines<T: Serialize>(out: &mut dyn Write, values: &[T]) -> io::Result<()> {
+    for value in values {
+        json(out, value)?;
+    }
+    Ok(())
+}
+
 /// Writes search results for people: rank, score, heading path, source, snippet, location.
 pub fn search_results(out: &mut dyn Write, results: &SearchResults, color: bool) -> io::Result<()> {
     let paint = Paint { color };
@@ -80,8 +88,8 @@ pub fn search_results(out: &mut dyn Write, results: &SearchResults, color: bool)
 }
 
 fn write_hit(out: &mut dyn Write, hit: &Hit, paint: &Paint) -> io::Result<()> {
-    let mut heading = vec![hit.source.title.as_str()];
-    heading.extend(hit.section.iter().map(String::as_str));
+    let mut heading = vec![hit.passage.source.title.as_str()];
+    heading.extend(hit.passage.section.iter().map(String::as_str));
     writeln!(
         out,
         "{} {}  {}",
@@ -93,22 +101,27 @@ fn write_hit(out: &mut dyn Write, hit: &Hit, paint: &Paint) -> io::Result<()> {
         out,
         "   {}",
         describe_source(
-            &hit.source.title,
-            hit.source.kind,
-            hit.source.publisher.as_deref(),
-            hit.source.date.as_deref()
+            &hit.passage.source.title,
+            hit.passage.source.kind,
+            hit.passage.source.publisher.as_deref(),
+            hit.passage.source.date.as_deref()
         )
     )?;
-    if !hit.cited_by.is_empty() {
-        let titles: Vec<&str> = hit.cited_by.iter().map(|link| link.title.as_str()).collect();
+    if !hit.passage.cited_by.is_empty() {
+        let titles: Vec<&str> = hit
+            .passage
+            .cited_by
+            .iter()
+            .map(|link| link.title.as_str())
+            .collect();
         writeln!(out, "   cited by: {}", titles.join("; "))?;
     }
     for line in highlight(&hit.snippet, &hit.highlights, paint).lines() {
         writeln!(out, "   {} {line}", paint.paint(DIM, "│"))?;
     }
-    match hit.page {
-        Some(page) => writeln!(out, "   {} (page {page})", paint.paint(PATH, &hit.id))?,
-        None => writeln!(out, "   {}", paint.paint(PATH, &hit.id))?,
+    match hit.passage.page {
+        Some(page) => writeln!(out, "   {} (page {page})", paint.paint(PATH, &hit.passage.id))?,
+        None => writeln!(out, "   {}", paint.paint(PATH, &hit.passage.id))?,
     }
     if let Some(explanation) = &hit.explanation {
         write_explanation(out, explanation, 1, paint)?;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use citedex::search::SearchResults;
+use citedex::search::{SearchResults, StoredPassage};
 use tempfile::TempDir;
 
 /// A temporary working directory with helpers to write files and run citedex in it.
@@ -96,19 +96,27 @@ fn index_then_search_returns_the_json_contract() {
     let top = &results.results[0];
     assert_eq!(top.rank, 1);
     assert!(top.score > 0.0);
-    assert_eq!(top.section, ["Overview"]);
-    assert_eq!(top.id, "kb/sources/carpal.md#0");
+    assert_eq!(top.passage.section, ["Overview"]);
+    assert_eq!(top.passage.id, "kb/sources/carpal.md#0");
     assert_eq!(
-        top.text,
+        top.passage.text,
         "Carpal tunnel syndrome happens when the median nerve is squeezed at the wrist."
     );
-    assert_eq!(top.source.title, "Carpal Tunnel Syndrome");
-    assert_eq!(top.source.publisher.as_deref(), Some("Example Clinic"));
-    assert_eq!(top.source.date.as_deref(), Some("2024-03-03"));
-    assert_eq!(top.source.url.as_deref(), Some("https://example.org/carpal"));
-    assert_eq!(top.source.kind.as_str(), "source");
-    assert_eq!(top.source.path, "kb/sources/carpal.md");
-    let cited_by: Vec<&str> = top.cited_by.iter().map(|link| link.path.as_str()).collect();
+    assert_eq!(top.passage.source.title, "Carpal Tunnel Syndrome");
+    assert_eq!(top.passage.source.publisher.as_deref(), Some("Example Clinic"));
+    assert_eq!(top.passage.source.date.as_deref(), Some("2024-03-03"));
+    assert_eq!(
+        top.passage.source.url.as_deref(),
+        Some("https://example.org/carpal")
+    );
+    assert_eq!(top.passage.source.kind.as_str(), "source");
+    assert_eq!(top.passage.source.path, "kb/sources/carpal.md");
+    let cited_by: Vec<&str> = top
+        .passage
+        .cited_by
+        .iter()
+        .map(|link| link.path.as_str())
+        .collect();
     assert_eq!(cited_by, ["kb/articles/hands.txt"]);
     let highlighted: Vec<&str> = top.highlights.iter().map(|[s, e]| &top.snippet[*s..*e]).collect();
     assert_eq!(highlighted, ["median", "nerve", "wrist"]);
@@ -140,8 +148,8 @@ fn seed_shaped_text_keeps_its_sections() {
             .results
             .first()
             .unwrap_or_else(|| panic!("no result for {query}"));
-        assert_eq!(top.source.path, "kb/articles/hands.txt", "{query}");
-        top.section.clone()
+        assert_eq!(top.passage.source.path, "kb/articles/hands.txt", "{query}");
+        top.passage.section.clone()
     };
     assert_eq!(
         section_of("grip strength denver"),
@@ -164,16 +172,16 @@ fn seed_shaped_text_keeps_its_sections() {
     );
     // The last body section does not swallow the references or the author notes.
     let takeaway = kb.search_json("harmless episodes");
-    assert_eq!(takeaway.results[0].section, ["The Takeaway"]);
-    assert!(!takeaway.results[0].text.contains("Example Clinic"));
+    assert_eq!(takeaway.results[0].passage.section, ["The Takeaway"]);
+    assert!(!takeaway.results[0].passage.text.contains("Example Clinic"));
     // Empty sections make no passage.
     let all = kb.search_json("*");
     assert!(
         all.results
             .iter()
-            .all(|hit| hit.section.last().map(String::as_str) != Some("Pinched Nerve"))
+            .all(|hit| hit.passage.section.last().map(String::as_str) != Some("Pinched Nerve"))
     );
-    assert!(all.results.iter().all(|hit| !hit.text.trim().is_empty()));
+    assert!(all.results.iter().all(|hit| !hit.passage.text.trim().is_empty()));
 }
 
 #[test]
@@ -185,7 +193,7 @@ fn the_seed_article_sections_match_the_issue() {
     let kb = Sandbox::new();
     kb.write("kb/seed.txt", &text);
     assert_eq!(kb.citedex(&["index", "kb"]).status.code(), Some(0));
-    let top_section = |query: &str| kb.search_json(query).results[0].section.clone();
+    let top_section = |query: &str| kb.search_json(query).results[0].passage.section.clone();
     assert_eq!(
         top_section("A1C"),
         ["Common Causes of Numbness in the Legs", "Nerve-Related Causes"]
@@ -392,32 +400,17 @@ fn random_markdown(rng: &mut Lcg, title: usize) -> String {
     text
 }
 
-/// Every passage of the index at `index`, as (id, section, text), sorted.
+/// Every passage of the index at `index`, as (id, section, text), from `citedex export`.
 fn all_passages(kb: &Sandbox, index: &str) -> Vec<(String, Vec<String>, String)> {
-    let output = kb.citedex(&["--index", index, "search", "--json", "-n", "10000", "*"]);
-    let results: SearchResults = serde_json::from_slice(&output.stdout).unwrap_or_default_results();
-    let mut passages: Vec<_> = results
-        .results
-        .into_iter()
-        .map(|hit| (hit.id, hit.section, hit.text))
+    let output = kb.citedex(&["--index", index, "export"]);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{}", stderr(&output));
+    let mut passages: Vec<_> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<StoredPassage>(line).unwrap())
+        .map(|passage| (passage.id, passage.section, passage.text))
         .collect();
     passages.sort();
     passages
-}
-
-trait OrEmpty {
-    fn unwrap_or_default_results(self) -> SearchResults;
-}
-
-impl OrEmpty for Result<SearchResults, serde_json::Error> {
-    fn unwrap_or_default_results(self) -> SearchResults {
-        self.unwrap_or(SearchResults {
-            query: String::new(),
-            total_hits: 0,
-            results: Vec::new(),
-            notes: Vec::new(),
-        })
-    }
 }
 
 #[test]
@@ -448,9 +441,8 @@ fn incremental_updates_equal_a_full_rebuild() {
         for query in ["nerve", "\"blood pressure\"", "clot AND vein", "doc"] {
             let ids = |index: &str| {
                 let output = kb.citedex(&["--index", index, "search", "--json", "-n", "1000", query]);
-                let results: SearchResults =
-                    serde_json::from_slice(&output.stdout).unwrap_or_default_results();
-                let mut ids: Vec<String> = results.results.into_iter().map(|hit| hit.id).collect();
+                let results: SearchResults = serde_json::from_slice(&output.stdout).unwrap();
+                let mut ids: Vec<String> = results.results.into_iter().map(|hit| hit.passage.id).collect();
                 ids.sort();
                 ids
             };
@@ -798,7 +790,11 @@ fn query_language_base() -> Sandbox {
 }
 
 fn ids(results: &SearchResults) -> Vec<&str> {
-    results.results.iter().map(|hit| hit.id.as_str()).collect()
+    results
+        .results
+        .iter()
+        .map(|hit| hit.passage.id.as_str())
+        .collect()
 }
 
 #[test]
@@ -810,7 +806,7 @@ fn field_filters_phrases_operators_and_prefixes() {
     );
     assert_eq!(ids(&kb.search_json("section:risks")), ["kb/sources/clots.md#1"]);
     let mut articles = kb.search_json("kind:article");
-    articles.results.sort_by(|a, b| a.id.cmp(&b.id));
+    articles.results.sort_by(|a, b| a.passage.id.cmp(&b.passage.id));
     assert_eq!(ids(&articles), ["kb/articles/legs.md#0", "kb/articles/legs.md#1"]);
     assert_eq!(
         ids(&kb.search_json("publisher:society AND diabetes")),
@@ -845,12 +841,12 @@ fn words_close_together_rank_higher() {
     let causes = results
         .results
         .iter()
-        .position(|hit| hit.id == "kb/sources/nerves.md#0")
+        .position(|hit| hit.passage.id == "kb/sources/nerves.md#0")
         .unwrap();
     let words = results
         .results
         .iter()
-        .position(|hit| hit.id == "kb/sources/nerves.md#2")
+        .position(|hit| hit.passage.id == "kb/sources/nerves.md#2")
         .unwrap();
     assert!(causes < words, "{:?}", ids(&results));
 }
@@ -877,7 +873,7 @@ fn abbreviations_learnt_from_the_corpus_expand_both_ways() {
         "{:?}",
         short.notes
     );
-    assert_eq!(short.results[0].id, "kb/sources/clots.md#0");
+    assert_eq!(short.results[0].passage.id, "kb/sources/clots.md#0");
     let long = kb.search_json("deep vein thrombosis");
     assert!(
         long.notes.contains(&"also searching for DVT".to_string()),
@@ -979,13 +975,19 @@ fn hostile_files_are_indexed_or_skipped_with_a_reason() {
     }
     assert!(err.contains("indexed 4 documents"), "{err}");
     assert!(err.contains("8 files skipped"), "{err}");
-    assert_eq!(kb.search_json("café").results[0].source.path, "kb/latin1.txt");
-    assert_eq!(kb.search_json("stretching").results[0].source.path, "kb/wide.txt");
+    assert_eq!(
+        kb.search_json("café").results[0].passage.source.path,
+        "kb/latin1.txt"
+    );
+    assert_eq!(
+        kb.search_json("stretching").results[0].passage.source.path,
+        "kb/wide.txt"
+    );
     let walking: Vec<String> = kb
         .search_json("walking")
         .results
         .into_iter()
-        .map(|hit| hit.source.path)
+        .map(|hit| hit.passage.source.path)
         .collect();
     assert!(
         walking.contains(&"kb/alias.md".to_string()) && walking.contains(&"kb/good.md".to_string()),
@@ -1024,15 +1026,39 @@ fn pdfs_are_indexed_with_sections_and_pages_and_a_crashing_one_is_skipped() {
     let results = kb.search_json("myelin");
     let hit = &results.results[0];
     assert_eq!(
-        (hit.source.title.as_str(), hit.page),
+        (hit.passage.source.title.as_str(), hit.passage.page),
         ("Nerve Conduction Basics", Some(3))
     );
-    assert_eq!(hit.section, ["Results", "Normal Values"]);
+    assert_eq!(hit.passage.section, ["Results", "Normal Values"]);
     let walking = kb.search_json("walking");
     assert_eq!(
-        (walking.results[0].section.as_slice(), walking.results[0].page),
+        (
+            walking.results[0].passage.section.as_slice(),
+            walking.results[0].passage.page
+        ),
         (&["Improving Circulation".to_string()][..], Some(2))
     );
     let text = stdout(&kb.citedex(&["search", "tingling pulse"]));
     assert!(text.contains("kb/nerve.pdf#1 (page 2)"), "{text}");
+}
+
+#[test]
+fn export_prints_every_passage_in_document_order() {
+    let kb = knowledge_base();
+    let index = kb.citedex(&["index", "kb"]);
+    let passages = all_passages(&kb, ".citedex");
+    assert!(
+        stderr(&index).contains(&format!("{} passages", passages.len())),
+        "{}",
+        stderr(&index)
+    );
+    let exported = stdout(&kb.citedex(&["export"]));
+    let first: StoredPassage = serde_json::from_str(exported.lines().next().unwrap()).unwrap();
+    assert_eq!(first.id, "kb/articles/hands.txt#0");
+    assert_eq!(first.source.title, "Why Do My Hands Tingle?");
+    let last: StoredPassage = serde_json::from_str(exported.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (last.id.as_str(), last.cited_by.len()),
+        ("kb/sources/carpal.md#1", 1)
+    );
 }

@@ -33,6 +33,8 @@ const PUBLISHER_BOOST: f32 = 0.2;
 const PROXIMITY_SLOP: u32 = 3;
 /// Weight of the proximity bonus of one pair of query words.
 const PROXIMITY_BOOST: f32 = 0.5;
+/// Decompressed store blocks kept in memory while exporting.
+const STORE_CACHE_BLOCKS: usize = 16;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 240;
 /// Marks a snippet that starts or ends inside its passage.
@@ -98,14 +100,25 @@ pub struct Hit {
     pub rank: usize,
     /// BM25 score (higher is better).
     pub score: f32,
-    /// `path#ordinal`.
-    pub id: String,
-    /// The whole passage.
-    pub text: String,
+    /// The passage and where it comes from.
+    #[serde(flatten)]
+    pub passage: StoredPassage,
     /// The best-matching excerpt of the passage.
     pub snippet: String,
     /// Byte ranges of `snippet` that match query terms.
     pub highlights: Vec<[usize; 2]>,
+    /// How the score was computed (with `--explain`): tantivy's explanation tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<serde_json::Value>,
+}
+
+/// A passage as stored in the index, with its attribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredPassage {
+    /// `path#ordinal`.
+    pub id: String,
+    /// The whole passage.
+    pub text: String,
     /// Heading path, outermost first, never the document title; empty before the first heading.
     pub section: Vec<String>,
     /// Body text, reference list or author notes.
@@ -117,9 +130,6 @@ pub struct Hit {
     pub source: SourceInfo,
     /// Articles that cite that document.
     pub cited_by: Vec<DocumentLink>,
-    /// How the score was computed (with `--explain`): tantivy's explanation tree.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<serde_json::Value>,
 }
 
 /// Checks the limits that protect the parser.
@@ -324,46 +334,50 @@ fn hit(
     score: f32,
     address: DocAddress,
 ) -> Result<Hit, SearchError> {
+    let passage = stored_passage(open, &searcher.doc(address)?);
+    let (snippet, highlights) = excerpt(&passage.text, &snippets.snippet(&passage.text));
+    Ok(Hit {
+        rank,
+        score,
+        passage,
+        snippet,
+        highlights,
+        explanation: None,
+    })
+}
+
+/// Reads a passage and its attribution back from its stored fields.
+fn stored_passage(open: &OpenIndex, stored: &TantivyDocument) -> StoredPassage {
     let f = open.fields;
-    let stored: TantivyDocument = searcher.doc(address)?;
     let text_of = |field: Field| {
         stored
             .get_first(field)
             .and_then(|v| v.as_str())
             .map(str::to_string)
     };
-    let all_of = |field: Field| {
-        stored
-            .get_all(field)
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect::<Vec<_>>()
-    };
     let path = text_of(f.path).unwrap_or_default();
-    let text = text_of(f.body).unwrap_or_default();
-    let (snippet, highlights) = excerpt(&text, &snippets.snippet(&text));
     let role = match text_of(f.role).as_deref() {
         Some("references") => Role::References,
         Some("authors") => Role::Authors,
         _ => Role::Body,
     };
-    let cited_by = open
-        .catalog
-        .get(&path)
-        .map(|entry| entry.cited_by.clone())
-        .unwrap_or_default();
-    Ok(Hit {
-        rank,
-        score,
+    StoredPassage {
         id: text_of(f.id).unwrap_or_default(),
-        text,
-        snippet,
-        highlights,
-        section: all_of(f.section),
+        text: text_of(f.body).unwrap_or_default(),
+        section: stored
+            .get_all(f.section)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         role,
         page: stored
             .get_first(f.page)
             .and_then(|v| v.as_u64())
             .and_then(|page| u32::try_from(page).ok()),
+        cited_by: open
+            .catalog
+            .get(&path)
+            .map(|entry| entry.cited_by.clone())
+            .unwrap_or_default(),
         source: SourceInfo {
             title: text_of(f.title).unwrap_or_default(),
             path,
@@ -375,9 +389,28 @@ fn hit(
             date: text_of(f.date),
             url: text_of(f.url),
         },
-        cited_by,
-        explanation: None,
-    })
+    }
+}
+
+/// Every passage of the index, in document and passage order, for export.
+pub fn all_passages(open: &OpenIndex) -> Result<Vec<StoredPassage>, SearchError> {
+    let searcher = open.index.reader()?.searcher();
+    let mut passages = Vec::new();
+    for segment in searcher.segment_readers() {
+        let store = segment
+            .get_store_reader(STORE_CACHE_BLOCKS)
+            .map_err(tantivy::TantivyError::from)?;
+        for doc_id in segment.doc_ids_alive() {
+            let stored: TantivyDocument = store.get(doc_id)?;
+            passages.push(stored_passage(open, &stored));
+        }
+    }
+    let order = |p: &StoredPassage| {
+        let (path, ordinal) = p.id.rsplit_once('#').unwrap_or((&p.id, ""));
+        (path.to_string(), ordinal.parse::<usize>().unwrap_or(0))
+    };
+    passages.sort_by_cached_key(order);
+    Ok(passages)
 }
 
 /// A snippet generator over the stored passage text for the terms the query seeks in `content`
