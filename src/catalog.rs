@@ -229,6 +229,17 @@ impl Catalog {
             .map(|i| &self.documents[i])
     }
 
+    /// References that name no document of the catalog, with the document that makes them.
+    pub fn missing_references(&self) -> impl Iterator<Item = (&Entry, &ResolvedReference)> {
+        self.documents.iter().flat_map(|entry| {
+            entry
+                .references
+                .iter()
+                .filter(|r| r.resolved.is_none())
+                .map(move |r| (entry, r))
+        })
+    }
+
     /// Explicit `cites` keys that name no document, with the article that names them.
     pub fn unknown_keys(&self) -> Vec<(&str, &str)> {
         self.documents

@@ -169,14 +169,8 @@ pub fn build(
     }
     let catalog = Catalog::new(entries);
     report.unresolved = catalog
-        .documents
-        .iter()
-        .flat_map(|d| {
-            d.references
-                .iter()
-                .filter(|r| r.resolved.is_none())
-                .map(|r| (d.source.path.clone(), r.cited.reference.text.clone()))
-        })
+        .missing_references()
+        .map(|(entry, reference)| (entry.source.path.clone(), reference.cited.reference.text.clone()))
         .collect();
     report.unresolved.extend(
         catalog

@@ -246,14 +246,8 @@ pub fn sources(out: &mut dyn Write, catalog: &Catalog, color: bool) -> io::Resul
         }
     }
     let missing: Vec<(&Entry, &str)> = catalog
-        .documents
-        .iter()
-        .flat_map(|d| {
-            d.references
-                .iter()
-                .filter(|r| r.resolved.is_none())
-                .map(move |r| (d, r.cited.reference.text.as_str()))
-        })
+        .missing_references()
+        .map(|(entry, reference)| (entry, reference.cited.reference.text.as_str()))
         .collect();
     if !missing.is_empty() {
         writeln!(

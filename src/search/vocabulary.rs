@@ -64,29 +64,17 @@ fn closest_term(
     }
     let target: Vec<char> = stem.chars().collect();
     let mut best: Option<(usize, std::cmp::Reverse<u32>, String)> = None;
-    for segment in searcher.segment_readers() {
-        let inverted = segment.inverted_index(field)?;
-        let mut stream = inverted.terms().stream()?;
-        while stream.advance() {
-            let Ok(term) = std::str::from_utf8(stream.key()) else {
-                continue;
-            };
-            if term.len().abs_diff(stem.len()) > max_distance {
-                continue;
-            }
-            let Some(distance) = bounded_levenshtein(&target, term, max_distance) else {
-                continue;
-            };
-            let candidate = (
-                distance,
-                std::cmp::Reverse(stream.value().doc_freq),
-                term.to_string(),
-            );
+    for_each_term(searcher, field, |term, doc_freq| {
+        if term.len().abs_diff(stem.len()) > max_distance {
+            return;
+        }
+        if let Some(distance) = bounded_levenshtein(&target, term, max_distance) {
+            let candidate = (distance, std::cmp::Reverse(doc_freq), term.to_string());
             if best.as_ref().is_none_or(|known| candidate < *known) {
                 best = Some(candidate);
             }
         }
-    }
+    })?;
     Ok(best.map(|(_, _, term)| term))
 }
 
@@ -147,18 +135,11 @@ pub fn with_prefix(searcher: &Searcher, field: Field, prefix: &str) -> tantivy::
         .token_stream(&lowered)
         .process(&mut |token| starts.push(token.text.clone()));
     let mut found: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
-    for segment in searcher.segment_readers() {
-        let inverted = segment.inverted_index(field)?;
-        let mut stream = inverted.terms().stream()?;
-        while stream.advance() {
-            let Ok(term) = std::str::from_utf8(stream.key()) else {
-                continue;
-            };
-            if starts.iter().any(|start| term.starts_with(start.as_str())) {
-                *found.entry(term.to_string()).or_default() += stream.value().doc_freq;
-            }
+    for_each_term(searcher, field, |term, doc_freq| {
+        if starts.iter().any(|start| term.starts_with(start.as_str())) {
+            *found.entry(term.to_string()).or_default() += doc_freq;
         }
-    }
+    })?;
     let mut terms: Vec<(u32, String)> = found.into_iter().map(|(term, freq)| (freq, term)).collect();
     terms.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     Ok(terms
@@ -166,6 +147,20 @@ pub fn with_prefix(searcher: &Searcher, field: Field, prefix: &str) -> tantivy::
         .take(MAX_PREFIX_TERMS)
         .map(|(_, term)| term)
         .collect())
+}
+
+/// Calls `visit` with every term of `field` in every segment, and its document frequency there.
+fn for_each_term(searcher: &Searcher, field: Field, mut visit: impl FnMut(&str, u32)) -> tantivy::Result<()> {
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let mut stream = inverted.terms().stream()?;
+        while stream.advance() {
+            if let Ok(term) = std::str::from_utf8(stream.key()) {
+                visit(term, stream.value().doc_freq);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Levenshtein distance between `a` and `b`, or `None` once it must exceed `max`.

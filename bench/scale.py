@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Scale benchmark: index Debian's HTML documentation (linux-doc-6.1 and python3.11-doc, about
+3,700 pages) with a release build of citedex, and compare with SQLite FTS5 indexing the very
+passages citedex extracted, in the same run. Also times an incremental update after one file
+changes, against the full build. Not a test: run it by hand, it downloads two Debian packages.
+
+    python3 bench/scale.py [--data DIR]
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+PACKAGES = ["linux-doc-6.1", "python3.11-doc"]
+REPO = pathlib.Path(__file__).resolve().parent.parent
+
+
+def run(cmd, **kwargs):
+    """Runs a command; returns (seconds, peak resident MiB of the child, completed process)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, **kwargs)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, proc
+
+
+def ensure_data(data):
+    root = data / "root"
+    if root.is_dir():
+        return root
+    data.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["apt-get", "download", *PACKAGES], cwd=data, check=True)
+    for deb in data.glob("*.deb"):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    return root
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default=str(REPO / "target" / "bench-data"))
+    args = parser.parse_args()
+    root = ensure_data(pathlib.Path(args.data))
+    docs = root / "usr" / "share" / "doc"
+    pages = sum(1 for _ in docs.rglob("*.html"))
+    html_bytes = sum(p.stat().st_size for p in docs.rglob("*.html"))
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=REPO, check=True)
+    citedex = REPO / "target" / "release" / "citedex"
+
+    work = pathlib.Path(tempfile.mkdtemp(prefix="citedex-bench-"))
+    corpus = work / "docs"
+    shutil.copytree(docs, corpus, symlinks=True)
+    index = work / "index"
+    full_s, full_mib, proc = run([str(citedex), "--index", str(index), "index", "--full", str(corpus)])
+    if proc.returncode not in (0, 2):
+        sys.exit(f"citedex index failed with {proc.returncode}")
+
+    exported = subprocess.run([str(citedex), "--index", str(index), "export"], capture_output=True, check=True)
+    passages = [json.loads(line) for line in exported.stdout.splitlines()]
+    passage_bytes = sum(len(p["text"].encode()) for p in passages)
+    rows = [(p["source"]["title"], " ".join(p["section"]), p["text"]) for p in passages]
+
+    db = sqlite3.connect(str(work / "fts.db"))
+    db.execute("CREATE VIRTUAL TABLE passages USING fts5(title, section, body)")
+    start = time.perf_counter()
+    with db:
+        db.executemany("INSERT INTO passages VALUES (?, ?, ?)", rows)
+    fts_s = time.perf_counter() - start
+    db.close()
+
+    changed = sorted(corpus.rglob("*.html"))[len(rows) % 97]
+    with open(changed, "a", encoding="utf-8") as f:
+        f.write("<p>An added paragraph about benchmarking incremental updates.</p>\n")
+    inc_s, inc_mib, proc = run([str(citedex), "--index", str(index), "index", str(corpus)], stderr=subprocess.PIPE)
+    summary = proc.stderr.read().decode().strip().splitlines()[-1] if proc.stderr else ""
+
+    print(f"corpus: {pages} HTML pages, {html_bytes / 2**20:.0f} MiB; {len(passages)} passages, "
+          f"{passage_bytes / 2**20:.1f} MiB of passage text")
+    print(f"citedex full build:     {full_s:7.2f} s, peak RSS {full_mib:6.0f} MiB")
+    print(f"SQLite FTS5 (baseline): {fts_s:7.2f} s  (passages already extracted, one transaction)")
+    print(f"ratio full build / FTS5: {full_s / fts_s:.2f}x (target: at most 1.5x)")
+    print(f"incremental, 1 file changed: {inc_s:.2f} s, peak RSS {inc_mib:.0f} MiB; "
+          f"{100 * inc_s / full_s:.1f}% of the full build (target: under 5%)")
+    print(f"  {summary}")
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
