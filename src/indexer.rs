@@ -105,6 +105,8 @@ pub fn build(
         None => IndexBuilder::create(index_dir, &lock)?,
     };
     let known = previous.as_ref().map(|open| &open.catalog);
+    // An index from another release is updated, but its hashes vouch for nothing.
+    let trusted = previous.as_ref().is_some_and(|open| open.same_release);
     let mut report = BuildReport::default();
     let mut entries = Vec::new();
     progress.start(files.len());
@@ -112,9 +114,11 @@ pub fn build(
         let states: Vec<FileState> = batch
             .par_iter()
             .map(|file| {
+                let path = file.path.to_string_lossy();
                 let state = examine(
                     file,
-                    known.and_then(|catalog| catalog.get(&file.path.to_string_lossy())),
+                    known.and_then(|catalog| catalog.get(&path)),
+                    trusted,
                     progress,
                 );
                 progress.advance(&file.path);
@@ -181,7 +185,9 @@ pub fn build(
     report.documents = catalog.documents.len();
     report.passages = catalog.documents.iter().map(|d| d.passages).sum();
     report.skipped = skipped;
-    let nothing_changed = previous.as_ref().is_some_and(|open| open.catalog == catalog);
+    let nothing_changed = previous
+        .as_ref()
+        .is_some_and(|open| open.same_release && open.catalog == catalog);
     if !nothing_changed {
         builder.commit(catalog)?;
     }
@@ -189,8 +195,9 @@ pub fn build(
     Ok(report)
 }
 
-/// Reads one file, and parses and chunks it unless its bytes are those already indexed.
-fn examine(file: &CorpusFile, indexed: Option<&Entry>, progress: &dyn Progress) -> FileState {
+/// Reads one file, and parses and chunks it unless its bytes are those already indexed (and
+/// `trusted`: indexed by this release).
+fn examine(file: &CorpusFile, indexed: Option<&Entry>, trusted: bool, progress: &dyn Progress) -> FileState {
     let failed = |skip| FileState::Failed {
         skip,
         previous: indexed.cloned(),
@@ -200,7 +207,7 @@ fn examine(file: &CorpusFile, indexed: Option<&Entry>, progress: &dyn Progress) 
         Err(skip) => return failed(skip),
     };
     let hash = format!("{:032x}", xxh3_128(&bytes));
-    if let Some(entry) = indexed.filter(|entry| entry.hash == hash) {
+    if let Some(entry) = indexed.filter(|entry| trusted && entry.hash == hash) {
         return FileState::Unchanged(entry.clone());
     }
     let document = match corpus::parse(file, bytes) {

@@ -1062,3 +1062,63 @@ fn export_prints_every_passage_in_document_order() {
         ("kb/sources/carpal.md#1", 1)
     );
 }
+
+#[test]
+fn an_index_from_another_release_is_read_again_in_full() {
+    let kb = knowledge_base();
+    kb.citedex(&["index", "kb"]);
+    let meta_path = live_generation(&kb).join("meta.json");
+    let meta = fs::read_to_string(&meta_path).unwrap();
+    let release = format!("\\\"written_by\\\":\\\"{}\\\"", env!("CARGO_PKG_VERSION"));
+    assert!(meta.contains(&release), "{meta}");
+    fs::write(
+        &meta_path,
+        meta.replace(&release, "\\\"written_by\\\":\\\"0.0.1\\\""),
+    )
+    .unwrap();
+    let output = kb.citedex(&["index", "kb"]);
+    assert!(
+        stderr(&output).contains("(0 added, 2 changed, 0 removed, 0 unchanged)"),
+        "{}",
+        stderr(&output)
+    );
+    let again = kb.citedex(&["index", "kb"]);
+    assert!(
+        stderr(&again).contains("(0 added, 0 changed, 0 removed, 2 unchanged)"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn saved_web_pages_are_indexed_without_their_chrome() {
+    let kb = Sandbox::new();
+    kb.copy_fixture("html/article.html", "kb/restless-legs.html");
+    kb.copy_fixture("html/large.html", "kb/habits.htm");
+    let output = kb.citedex(&["index", "kb"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let results = kb.search_json("iron brain");
+    let top = &results.results[0];
+    assert_eq!(top.passage.section, ["Causes", "Iron and the brain"]);
+    assert_eq!(top.passage.source.title, "Restless Legs Syndrome");
+    assert_eq!(top.passage.source.publisher.as_deref(), Some("Example Health"));
+    assert_eq!(top.passage.source.date.as_deref(), Some("2024-02-12"));
+    assert_eq!(
+        top.passage.source.url.as_deref(),
+        Some("https://health.example.org/conditions/restless-legs")
+    );
+    for chrome in [
+        "cookies",
+        "\"Menu topic\"",
+        "\"Footer link\"",
+        "\"Related story\"",
+    ] {
+        assert_eq!(kb.citedex(&["search", chrome]).status.code(), Some(1), "{chrome}");
+    }
+    assert_eq!(
+        kb.search_json("\"Checklist item 3.2\"").results[0]
+            .passage
+            .section,
+        ["Chapter 3: Hydration"]
+    );
+}

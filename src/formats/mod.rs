@@ -2,6 +2,7 @@
 //! none of them touches the disk or the index.
 
 mod front_matter;
+pub mod html;
 pub mod markdown;
 pub mod pdf;
 pub mod text;
@@ -17,6 +18,8 @@ pub enum Format {
     Text,
     /// PDF, through its text layer.
     Pdf,
+    /// An HTML page.
+    Html,
 }
 
 impl Format {
@@ -26,6 +29,7 @@ impl Format {
             "md" | "markdown" | "mdown" | "mkd" => Some(Format::Markdown),
             "txt" | "text" => Some(Format::Text),
             "pdf" => Some(Format::Pdf),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
             _ => None,
         }
     }
@@ -49,10 +53,11 @@ pub enum ReadError {
 pub fn read(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Document, ReadError> {
     let mut document = match format {
         Format::Pdf => pdf::read(bytes)?,
-        Format::Markdown | Format::Text => {
+        Format::Markdown | Format::Text | Format::Html => {
             let (text, decode_warning) = decode_text(bytes)?;
             let mut document = match format {
                 Format::Markdown => markdown::read(&text)?,
+                Format::Html => html::read(&text),
                 _ => text::read(&text),
             };
             document.warnings.extend(decode_warning);

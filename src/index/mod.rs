@@ -80,8 +80,14 @@ pub enum IndexError {
 #[derive(Serialize, Deserialize)]
 struct Payload {
     schema_version: u32,
+    /// The citedex release that wrote the commit: another release may read files differently.
+    #[serde(default)]
+    written_by: String,
     catalog: Catalog,
 }
+
+/// The citedex release this build is.
+const RELEASE: &str = env!("CARGO_PKG_VERSION");
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> IndexError + '_ {
     move |source| IndexError::Io {
@@ -223,6 +229,7 @@ impl<'lock> IndexBuilder<'lock> {
     pub fn commit(mut self, catalog: Catalog) -> Result<(), IndexError> {
         let payload = serde_json::to_string(&Payload {
             schema_version: SCHEMA_VERSION,
+            written_by: RELEASE.to_string(),
             catalog,
         })
         .expect("the catalog is plain data and always serializes");
@@ -304,6 +311,9 @@ pub struct OpenIndex {
     pub fields: Fields,
     /// The catalog committed with it.
     pub catalog: Catalog,
+    /// Whether the index was written by this citedex release; if not, its readers may have
+    /// read the same bytes differently, and an update reads every file again.
+    pub same_release: bool,
     /// Name of the live generation directory.
     generation: String,
 }
@@ -373,6 +383,7 @@ fn open_current(root: &Path) -> Result<OpenIndex, IndexError> {
         index,
         fields,
         catalog: payload.catalog,
+        same_release: payload.written_by == RELEASE,
         generation: current,
     })
 }

@@ -6,12 +6,13 @@
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{Searcher, TantivyDocument, Term};
 
-/// Edit distance allowed for a word of `chars` characters: none for short words, whose near
-/// neighbours are mostly other real words.
+/// Edit distance allowed for a word of `chars` characters: none for short words and one for
+/// middling ones, whose near neighbours are mostly other real words ("cookies" is two edits
+/// from "look").
 fn allowed_distance(chars: usize) -> usize {
     match chars {
         0..=3 => 0,
-        4..=6 => 1,
+        4..=8 => 1,
         _ => 2,
     }
 }
