@@ -55,7 +55,9 @@ def main():
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="citedex-bench-"))
     corpus = work / "docs"
-    shutil.copytree(docs, corpus, symlinks=True)
+    # Only the HTML pages: the packages also ship the .rst sources as .txt, which would double them.
+    shutil.copytree(docs, corpus, symlinks=True, ignore=lambda folder, names: [
+        name for name in names if not name.endswith(".html") and not (pathlib.Path(folder) / name).is_dir()])
     index = work / "index"
     full_s, full_mib, proc = run([str(citedex), "--index", str(index), "index", "--full", str(corpus)])
     if proc.returncode not in (0, 2):

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::abbreviations::{self, Abbreviation};
 use crate::document::{Block, Document, Kind, Role};
@@ -176,35 +176,41 @@ impl Catalog {
     /// Builds the catalog from entries, resolving references and filling `cited_by`.
     pub fn new(mut documents: Vec<Entry>) -> Catalog {
         documents.sort_by(|a, b| a.source.path.cmp(&b.source.path));
-        let targets: Vec<(String, String, Option<String>, String)> = documents
+        // Titles and keys are looked up, not scanned: a large corpus has thousands of documents.
+        let mut by_title: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for (index, document) in documents.iter().enumerate() {
+            by_title
+                .entry(references::normalize_name(&document.source.title))
+                .or_default()
+                .push(index);
+            by_key.entry(document.key.clone()).or_insert(index);
+        }
+        let targets: Vec<(String, Option<String>)> = documents
             .iter()
-            .map(|d| {
-                (
-                    d.source.path.clone(),
-                    d.source.title.clone(),
-                    d.source.publisher.clone(),
-                    d.key.clone(),
-                )
-            })
+            .map(|d| (d.source.path.clone(), d.source.publisher.clone()))
             .collect();
         let mut cited_by: Vec<Vec<DocumentLink>> = vec![Vec::new(); documents.len()];
-        for document in &mut documents {
+        for (index, document) in documents.iter_mut().enumerate() {
             let citing = DocumentLink {
                 title: document.source.title.clone(),
                 path: document.source.path.clone(),
             };
             let mut cited: Vec<usize> = Vec::new();
             for reference in &mut document.references {
-                let target = targets.iter().position(|(path, title, publisher, _)| {
-                    *path != document.source.path
-                        && references::names(&reference.cited.reference, title, publisher.as_deref())
+                let cited_work = &reference.cited.reference;
+                let candidates = by_title.get(&references::normalize_name(&cited_work.title));
+                let target = candidates.into_iter().flatten().copied().find(|&candidate| {
+                    candidate != index
+                        && references::publishers_agree(
+                            cited_work.publisher.as_deref(),
+                            targets[candidate].1.as_deref(),
+                        )
                 });
                 reference.resolved = target.map(|i| targets[i].0.clone());
                 cited.extend(target);
             }
-            for key in &document.cites {
-                cited.extend(targets.iter().position(|(_, _, _, target_key)| target_key == key));
-            }
+            cited.extend(document.cites.iter().filter_map(|key| by_key.get(key)));
             cited.sort_unstable();
             cited.dedup();
             for target in cited {

@@ -249,8 +249,29 @@ fn malformed_queries_get_a_clear_answer_not_a_panic() {
         "{}",
         stderr(&unclosed)
     );
-    for query in ["title:", "((((", "[a TO", "NOT splint", ")))"] {
-        let output = kb.citedex(&["search", query]);
+    for query in [
+        "title:",
+        "((((",
+        "[a TO",
+        "NOT splint",
+        ")))",
+        "café",
+        "ünïcödé:*",
+        "title:é*",
+        "text:\u{1}",
+        "\"\"",
+        "*",
+        "^2",
+        "a~2",
+        "splint^",
+        "[* TO *]",
+        "AND NOT",
+        "source:",
+        "日本語 AND NOT 東京*",
+        "-(",
+        "\\",
+    ] {
+        let output = kb.citedex(&["search", "--", query]);
         assert!(matches!(output.status.code(), Some(0 | 1)), "{query}: {output:?}");
         assert!(!stderr(&output).contains("panicked"), "{query}");
     }

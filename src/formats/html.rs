@@ -169,13 +169,13 @@ fn flatten_deep_markup(text: &str, limit: usize) -> (Option<String>, bool) {
         let end = start + length + 1;
         let tag = &text[start + 1..end - 1];
         let closing = tag.starts_with('/');
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let counted = !name.is_empty() && !VOID_TAGS.contains(&name.as_str()) && !tag.ends_with('/');
+        let unslashed = tag.trim_start_matches('/');
+        let name = &unslashed[..unslashed
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(unslashed.len())];
+        let counted = !name.is_empty()
+            && !VOID_TAGS.iter().any(|void| void.eq_ignore_ascii_case(name))
+            && !tag.ends_with('/');
         let deep = if closing && counted {
             let deep = depth > limit;
             depth = depth.saturating_sub(1);
@@ -410,14 +410,15 @@ fn is_chrome(element: &Element) -> bool {
     {
         return true;
     }
-    let names = element.attr("id").into_iter().chain(element.attr("class"));
-    let words: Vec<String> = names
-        .flat_map(|name| name.split(|c: char| !c.is_ascii_alphanumeric()))
-        .filter(|word| !word.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    words.iter().any(|word| CHROME_WORDS.contains(&word.as_str()))
-        && !words.iter().any(|word| CONTENT_WORDS.contains(&word.as_str()))
+    let words = || {
+        let names = element.attr("id").into_iter().chain(element.attr("class"));
+        names
+            .flat_map(|name| name.split(|c: char| !c.is_ascii_alphanumeric()))
+            .filter(|word| !word.is_empty())
+    };
+    let named_in =
+        |list: &[&str]| words().any(|word| list.iter().any(|known| known.eq_ignore_ascii_case(word)));
+    named_in(&CHROME_WORDS) && !named_in(&CONTENT_WORDS)
 }
 
 /// All text under a node except in chrome (such as a heading's permalink mark), white space collapsed.

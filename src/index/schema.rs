@@ -1,16 +1,19 @@
 //! The one tantivy schema of a citedex index, its version, and the analyzer its text fields use.
 
+use std::collections::HashMap;
 use tantivy::Index;
 use tantivy::schema::{
     Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
+
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenFilter,
+    TokenStream, Tokenizer,
 };
 
 /// Bumped whenever fields, analyzers, chunking or the stored catalog change; an index records it,
 /// and an incremental update of an index with another version is refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Name of the English analyzer: split on non-alphanumerics, lowercase, fold accents, stem.
 const ENGLISH: &str = "citedex_en";
@@ -26,7 +29,7 @@ pub struct Fields {
     pub title: Field,
     /// One value per heading of the passage's section path, outermost first.
     pub section: Field,
-    /// The passage text.
+    /// The passage text, stored for display; it is searched through `content`.
     pub body: Field,
     /// Title, heading path and passage text together: the main ranked field, not stored.
     pub content: Field,
@@ -65,7 +68,7 @@ pub fn build() -> (Schema, Fields) {
         path: builder.add_text_field("path", STRING | STORED),
         title: builder.add_text_field("title", english.clone()),
         section: builder.add_text_field("section", english.clone()),
-        body: builder.add_text_field("body", english.clone()),
+        body: builder.add_text_field("body", STORED),
         content: builder.add_text_field("content", english_unstored),
         kind: builder.add_text_field("kind", STRING | STORED),
         role: builder.add_text_field("role", STRING | STORED),
@@ -86,7 +89,87 @@ pub fn register_analyzers(index: &Index) {
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
-            .filter(Stemmer::new(Language::English))
+            .filter(CachedStemmer::default())
             .build(),
     );
+}
+
+/// Distinct words whose stems one analyzer remembers before it starts afresh.
+const STEM_CACHE_WORDS: usize = 200_000;
+
+/// English (Snowball) stemming with a cache of the words already stemmed: text repeats its
+/// words, and stemming is a good part of indexing time. Each analyzer clone has its own cache.
+#[derive(Clone, Default)]
+struct CachedStemmer {
+    cache: HashMap<String, String>,
+}
+
+impl TokenFilter for CachedStemmer {
+    type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> CachedStemmerFilter<T> {
+        CachedStemmerFilter {
+            cache: self.cache,
+            inner,
+        }
+    }
+}
+
+/// The tokenizer stage that applies [`CachedStemmer`].
+#[derive(Clone)]
+struct CachedStemmerFilter<T> {
+    cache: HashMap<String, String>,
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
+    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        if self.cache.len() > STEM_CACHE_WORDS {
+            self.cache.clear();
+        }
+        CachedStemmerStream {
+            tail: self.inner.token_stream(text),
+            cache: &mut self.cache,
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+        }
+    }
+}
+
+/// Tokens of the inner stream, stemmed.
+struct CachedStemmerStream<'a, T> {
+    tail: T,
+    cache: &'a mut HashMap<String, String>,
+    stemmer: frostem::Stemmer,
+}
+
+impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        match self.cache.get(&token.text) {
+            Some(stem) => {
+                // Reuses the token's buffer: no allocation for a word seen before.
+                token.text.clear();
+                token.text.push_str(stem);
+            }
+            None => {
+                let stem = self.stemmer.stem(&token.text).into_owned();
+                let word = std::mem::replace(&mut token.text, stem.clone());
+                self.cache.insert(word, stem);
+            }
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
 }

@@ -1,6 +1,7 @@
 //! Answers a free-text query against an opened index: validates the query, parses it over the
-//! title, section, body and publisher fields (title and section boosted), ranks with BM25 and
-//! attaches each passage's heading path, source and citing articles.
+//! content (title, headings and text together), title, section and publisher fields, ranks with
+//! BM25 plus a proximity bonus, and attaches each passage's heading path, source and citing
+//! articles.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -52,6 +53,9 @@ pub enum QueryError {
     /// Over [`MAX_QUERY_NESTING`].
     #[error("query nests parentheses {0} deep; the limit is {MAX_QUERY_NESTING}")]
     TooDeep(usize),
+    /// Parsed, but not something this index can answer.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Why a search failed.
@@ -200,10 +204,19 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
             clauses.iter().map(|q| (Occur::Should, q.box_clone())).collect(),
         )),
     };
-    let (total_hits, top) = searcher.search(
-        &ranked,
-        &(Count, TopDocs::with_limit(options.limit.max(1)).order_by_score()),
-    )?;
+    let collector = (Count, TopDocs::with_limit(options.limit.max(1)).order_by_score());
+    let (total_hits, top) = searcher
+        .search(&ranked, &collector)
+        .map_err(|error| match error {
+            // Some queries parse but cannot run on this schema (a range over a text field, say).
+            tantivy::TantivyError::SchemaError(_)
+            | tantivy::TantivyError::FieldNotFound(_)
+            | tantivy::TantivyError::InvalidArgument(_) => SearchError::Query {
+                query: query.to_string(),
+                error: QueryError::Unsupported(error.to_string()),
+            },
+            other => SearchError::Index(other),
+        })?;
     let snippets = snippet_generator(&searcher, &*ranked, f)?;
     // tantivy's phrase explanation asserts (in debug builds) on documents the phrase does not
     // match, so each bonus clause is explained only where it matches.
@@ -250,23 +263,33 @@ fn expand_prefixes(searcher: &Searcher, open: &OpenIndex, text: &str) -> tantivy
     let mut expanded = String::with_capacity(text.len());
     let mut last = 0;
     for prefix in query::prefixes(text) {
-        let field = match prefix.field {
-            Some(name) => match open.index.schema().get_field(name) {
-                Ok(field) => field,
-                Err(_) => continue,
-            },
-            None => open.fields.content,
-        };
-        let terms = vocabulary::with_prefix(searcher, field, prefix.prefix)?;
         expanded.push_str(&text[last..prefix.range.start]);
-        let field_prefix = prefix.field.map(|name| format!("{name}:")).unwrap_or_default();
-        let alternatives = if terms.is_empty() {
-            prefix.prefix.to_string()
-        } else {
-            terms.join(" OR ")
-        };
-        expanded.push_str(&format!("{field_prefix}({alternatives})"));
         last = prefix.range.end;
+        let field = match prefix.field {
+            Some(name) => open.index.schema().get_field(name).ok(),
+            None => Some(open.fields.content),
+        };
+        match field {
+            // tantivy reads `field:*` as "has a value", which needs a fast field: every passage has
+            // its title, headings and kind, so it is all of them.
+            Some(_) if prefix.prefix.is_empty() => expanded.push('*'),
+            Some(field) => {
+                let terms = vocabulary::with_prefix(searcher, field, prefix.prefix)?;
+                let field_prefix = prefix.field.map(|name| format!("{name}:")).unwrap_or_default();
+                let alternatives = if terms.is_empty() {
+                    prefix.prefix.to_string()
+                } else {
+                    terms.join(" OR ")
+                };
+                expanded.push_str(&format!("{field_prefix}({alternatives})"));
+            }
+            // An unknown field is a word: its name and prefix are what the user typed.
+            None => {
+                expanded.push_str(prefix.field.unwrap_or_default());
+                expanded.push(' ');
+                expanded.push_str(prefix.prefix);
+            }
+        }
     }
     expanded.push_str(&text[last..]);
     Ok(expanded)
@@ -432,7 +455,8 @@ fn snippet_generator(searcher: &Searcher, query: &dyn Query, f: Fields) -> tanti
             terms.insert(text, 1.0 / (1.0 + doc_freq as f32));
         }
     }
-    let tokenizer = searcher.index().tokenizer_for_field(f.body)?;
+    // The stored text is analysed as `content`, where its terms were indexed.
+    let tokenizer = searcher.index().tokenizer_for_field(f.content)?;
     Ok(SnippetGenerator::new(terms, tokenizer, f.body, SNIPPET_CHARS))
 }
 

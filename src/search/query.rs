@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-/// Field names users may type that stand for a schema field.
-const FIELD_ALIASES: [(&str, &str); 1] = [("source", "title")];
+/// Field names users may type that stand for a schema field: the passage text is searched through
+/// `content`, which also holds its title and headings.
+const FIELD_ALIASES: [(&str, &str); 3] = [("source", "title"), ("body", "content"), ("text", "content")];
 
 /// Words the query grammar reserves.
 const OPERATORS: [&str; 5] = ["AND", "OR", "NOT", "IN", "TO"];
@@ -23,8 +24,9 @@ pub fn rewrite(query: &str) -> String {
         }
         if !in_quotes && at_token_start {
             if let Some((alias, field)) = FIELD_ALIASES.iter().find(|(alias, _)| {
-                rest.len() > alias.len()
-                    && rest[..alias.len()].eq_ignore_ascii_case(alias)
+                // `get` and `strip_prefix`, not slicing: the text may be any Unicode.
+                rest.get(..alias.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(alias))
                     && rest[alias.len()..].starts_with(':')
             }) {
                 out.push_str(field);
@@ -57,7 +59,7 @@ pub struct Prefix<'a> {
     pub range: std::ops::Range<usize>,
     /// The field it is limited to, if any.
     pub field: Option<&'a str>,
-    /// The letters before the star.
+    /// The letters before the star; empty for `field:*`.
     pub prefix: &'a str,
 }
 
@@ -81,7 +83,8 @@ pub fn prefixes(query: &str) -> Vec<Prefix<'_>> {
                         Some((field, prefix)) => (Some(field), prefix),
                         None => (None, body),
                     };
-                    if !prefix.is_empty() && prefix.chars().all(char::is_alphanumeric) {
+                    let any_value = prefix.is_empty() && field.is_some();
+                    if (any_value || !prefix.is_empty()) && prefix.chars().all(char::is_alphanumeric) {
                         found.push(Prefix {
                             range: offset..i,
                             field,
@@ -164,11 +167,40 @@ mod tests {
     }
 
     #[test]
+    fn any_unicode_text_is_read_without_panicking() {
+        for query in [
+            "café",
+            "textè:",
+            "sourcé: naïve",
+            "日本語 AND NOT 東京*",
+            "\"ü",
+            "ß*",
+            "AND NOT",
+        ] {
+            let rewritten = rewrite(query);
+            let _ = (
+                prefixes(&rewritten),
+                is_plain(&rewritten),
+                plain_words(&rewritten),
+            );
+        }
+        assert_eq!(rewrite("Text:café"), "content:café");
+    }
+
+    #[test]
     fn prefix_terms_are_found_outside_quotes() {
-        let query = "thromb* \"not* this\" -title:vein* (a*) b**";
+        let query = "thromb* \"not* this\" -title:vein* (a*) b** * kind:*";
         let found = prefixes(query);
         let words: Vec<(Option<&str>, &str)> = found.iter().map(|p| (p.field, p.prefix)).collect();
-        assert_eq!(words, [(None, "thromb"), (Some("title"), "vein"), (None, "a")]);
+        assert_eq!(
+            words,
+            [
+                (None, "thromb"),
+                (Some("title"), "vein"),
+                (None, "a"),
+                (Some("kind"), "")
+            ]
+        );
         assert_eq!(&query[found[1].range.clone()], "title:vein*");
     }
 
