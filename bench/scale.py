@@ -8,7 +8,6 @@ changes, against the full build. Not a test: run it by hand, it downloads two De
 """
 import argparse
 import json
-import os
 import pathlib
 import shutil
 import sqlite3
@@ -22,13 +21,14 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
 def run(cmd, **kwargs):
-    """Runs a command; returns (seconds, peak resident MiB of the child, completed process)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, **kwargs)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, proc
+    """Runs a command; returns (seconds, peak resident MiB, completed process). The peak comes from
+    GNU time: a child's rusage from Python would count the memory of the forked Python too."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        start = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%M", *cmd], **kwargs)
+        seconds = time.perf_counter() - start
+        peak_kib = int(report.read().split()[-1])
+    return seconds, peak_kib / 1024, proc
 
 
 def ensure_data(data):
@@ -55,9 +55,12 @@ def main():
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="citedex-bench-"))
     corpus = work / "docs"
-    # Only the HTML pages: the packages also ship the .rst sources as .txt, which would double them.
-    shutil.copytree(docs, corpus, symlinks=True, ignore=lambda folder, names: [
-        name for name in names if not name.endswith(".html") and not (pathlib.Path(folder) / name).is_dir()])
+    # Only the HTML pages, once: the packages also ship the .rst sources as .txt, and a link that
+    # shows the Python pages a second time under another folder.
+    def leave_out(folder, names):
+        paths = [pathlib.Path(folder) / name for name in names]
+        return [p.name for p in paths if p.is_symlink() or (not p.is_dir() and p.suffix != ".html")]
+    shutil.copytree(docs, corpus, symlinks=True, ignore=leave_out)
     index = work / "index"
     full_s, full_mib, proc = run([str(citedex), "--index", str(index), "index", "--full", str(corpus)])
     if proc.returncode not in (0, 2):
@@ -79,8 +82,8 @@ def main():
     changed = sorted(corpus.rglob("*.html"))[len(rows) % 97]
     with open(changed, "a", encoding="utf-8") as f:
         f.write("<p>An added paragraph about benchmarking incremental updates.</p>\n")
-    inc_s, inc_mib, proc = run([str(citedex), "--index", str(index), "index", str(corpus)], stderr=subprocess.PIPE)
-    summary = proc.stderr.read().decode().strip().splitlines()[-1] if proc.stderr else ""
+    inc_s, inc_mib, proc = run([str(citedex), "--index", str(index), "index", str(corpus)], capture_output=True)
+    summary = proc.stderr.decode().strip().splitlines()[-1]
 
     print(f"corpus: {pages} HTML pages, {html_bytes / 2**20:.0f} MiB; {len(passages)} passages, "
           f"{passage_bytes / 2**20:.1f} MiB of passage text")
