@@ -10,6 +10,7 @@ use notify_debouncer_mini::new_debouncer;
 use notify_debouncer_mini::notify::{self, RecursiveMode};
 
 use crate::cli::{Action, Config, DEFAULT_CORPUS_DIR};
+use crate::eval;
 use crate::index::{self, IndexError};
 use crate::indexer::{self, BuildError, BuildReport, Progress};
 use crate::render;
@@ -38,6 +39,9 @@ pub enum Error {
     /// The search failed.
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// The evaluation failed.
+    #[error(transparent)]
+    Eval(#[from] eval::EvalError),
     /// The file watcher could not start.
     #[error("watching {path}: {source}")]
     Watch {
@@ -98,6 +102,23 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
             }
         }
         Action::Watch { roots } => watch(roots, &config.index_dir)?,
+        Action::Eval {
+            collection,
+            per_query,
+            json,
+        } => {
+            let progress = StderrProgress::new();
+            let report = eval::evaluate(collection, *per_query, &progress)?;
+            progress.finish();
+            finish_output(render::to_stdout(|out| {
+                if *json {
+                    render::json(out, &report)
+                } else {
+                    render::eval_report(out, &report)
+                }
+            }))?;
+            Outcome::Found
+        }
         Action::Export => {
             let passages = search::all_passages(&open_or_build(config)?)?;
             finish_output(render::to_stdout(|out| render::json_lines(out, &passages)))?;

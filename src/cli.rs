@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::eval::Collection;
+
 /// Default index directory, relative to the current directory.
 pub const DEFAULT_INDEX_DIR: &str = ".citedex";
 /// Default knowledge base folder, relative to the current directory.
@@ -61,6 +63,27 @@ pub enum Command {
     },
     /// Print every indexed passage with its attribution, one JSON object per line.
     Export,
+    /// Measure ranking quality on a test collection in BEIR layout (nDCG@10, Recall@100, MRR@10).
+    Eval {
+        /// A BEIR folder holding corpus.jsonl, queries.jsonl and qrels/test.tsv.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["corpus", "queries", "qrels"])]
+        dataset: Option<PathBuf>,
+        /// The collection's documents (BEIR corpus.jsonl).
+        #[arg(long, value_name = "FILE", requires_all = ["queries", "qrels"])]
+        corpus: Option<PathBuf>,
+        /// The queries (BEIR queries.jsonl).
+        #[arg(long, value_name = "FILE", requires_all = ["corpus", "qrels"])]
+        queries: Option<PathBuf>,
+        /// Relevance judgments (TSV: query-id, corpus-id, score).
+        #[arg(long, value_name = "FILE", requires_all = ["corpus", "queries"])]
+        qrels: Option<PathBuf>,
+        /// Also print each query's scores.
+        #[arg(long)]
+        per_query: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the indexed documents, their citations, and references that match no document.
     Sources {
         /// Print one JSON object instead of text.
@@ -121,6 +144,15 @@ pub enum Action {
     },
     /// Print every passage.
     Export,
+    /// Evaluate ranking on a test collection.
+    Eval {
+        /// The collection's files.
+        collection: Collection,
+        /// Print each query's scores too.
+        per_query: bool,
+        /// JSON instead of text.
+        json: bool,
+    },
     /// List documents.
     Sources {
         /// JSON instead of text.
@@ -134,6 +166,9 @@ pub enum ConfigError {
     /// `--limit` out of range.
     #[error("--limit must be between 1 and {MAX_LIMIT}, not {0}")]
     Limit(usize),
+    /// `eval` without a collection.
+    #[error("eval needs --dataset DIR, or --corpus, --queries and --qrels")]
+    Collection,
 }
 
 impl Cli {
@@ -168,6 +203,29 @@ impl Cli {
                 roots: default_roots(corpus),
             },
             Command::Export => Action::Export,
+            Command::Eval {
+                dataset,
+                corpus,
+                queries,
+                qrels,
+                per_query,
+                json,
+            } => {
+                let collection = match (dataset, corpus, queries, qrels) {
+                    (Some(folder), ..) => Collection::in_folder(&folder),
+                    (None, Some(corpus), Some(queries), Some(qrels)) => Collection {
+                        corpus,
+                        queries,
+                        qrels,
+                    },
+                    _ => return Err(ConfigError::Collection),
+                };
+                Action::Eval {
+                    collection,
+                    per_query,
+                    json,
+                }
+            }
             Command::Sources { json } => Action::Sources { json },
         };
         Ok(Config {

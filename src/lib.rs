@@ -11,6 +11,7 @@ pub mod chunker;
 pub mod cli;
 pub mod corpus;
 pub mod document;
+pub mod eval;
 pub mod formats;
 pub mod index;
 pub mod indexer;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::catalog::{Catalog, Entry};
 use crate::cli::ColorChoice;
 use crate::document::Kind;
+use crate::eval::EvalReport;
 use crate::search::{Hit, SearchResults};
 
 const BOLD: &str = "\x1b[1m";
@@ -188,6 +189,37 @@ fn highlight(snippet: &str, ranges: &[[usize; 2]], paint: &Paint) -> String {
     }
     marked.push_str(snippet.get(at..).unwrap_or_default());
     marked
+}
+
+/// Writes an evaluation's averages as a small table, then each query's scores if present.
+pub fn eval_report(out: &mut dyn Write, report: &EvalReport) -> io::Result<()> {
+    writeln!(out, "nDCG@10     {:.4}", report.ndcg_at_10)?;
+    writeln!(out, "Recall@100  {:.4}", report.recall_at_100)?;
+    writeln!(out, "MRR@10      {:.4}", report.mrr_at_10)?;
+    write!(out, "{} judged queries", report.queries)?;
+    if report.truncated_queries > 0 {
+        write!(
+            out,
+            " ({} shortened to the query length limit)",
+            report.truncated_queries
+        )?;
+    }
+    writeln!(out)?;
+    if !report.per_query.is_empty() {
+        writeln!(
+            out,
+            "\n{:<24} {:>8} {:>10} {:>7}",
+            "query", "nDCG@10", "Recall@100", "RR@10"
+        )?;
+        for query in &report.per_query {
+            writeln!(
+                out,
+                "{:<24} {:>8.4} {:>10.4} {:>7.4}",
+                query.id, query.ndcg_at_10, query.recall_at_100, query.rr_at_10
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the document list for people: each document with its details, then missing references.

@@ -1143,3 +1143,103 @@ fn saved_web_pages_are_indexed_without_their_chrome() {
         ["Chapter 3: Hydration"]
     );
 }
+
+fn beir_mini() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/beir-mini")
+}
+
+#[test]
+fn eval_scores_a_beir_collection() {
+    let kb = Sandbox::new();
+    let dataset = beir_mini();
+    let output = kb.citedex(&[
+        "eval",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--json",
+        "--per-query",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: citedex::eval::EvalReport = serde_json::from_slice(&output.stdout).unwrap();
+    // q8 has no judgments and is left out, as BEIR does.
+    assert_eq!(report.queries, 7);
+    let ids: Vec<&str> = report.per_query.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(ids, ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]);
+    for query in &report.per_query {
+        for value in [query.ndcg_at_10, query.recall_at_100, query.rr_at_10] {
+            assert!((0.0..=1.0).contains(&value), "{query:?}");
+        }
+    }
+    let mean = report.per_query.iter().map(|q| q.ndcg_at_10).sum::<f64>() / 7.0;
+    assert!((mean - report.ndcg_at_10).abs() < 1e-9);
+    // Every query finds its most relevant document first on this small, easy collection.
+    assert_eq!(report.mrr_at_10, 1.0);
+    assert!(report.ndcg_at_10 > 0.8, "{report:?}");
+
+    let path = |name: &str| dataset.join(name).to_string_lossy().into_owned();
+    let (corpus, queries, qrels) = (
+        path("corpus.jsonl"),
+        path("queries.jsonl"),
+        path("qrels/test.tsv"),
+    );
+    let args = [
+        "eval",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--qrels",
+        &qrels,
+    ];
+    let table = stdout(&kb.citedex(&args));
+    for metric in ["nDCG@10", "Recall@100", "MRR@10", "7 judged queries"] {
+        assert!(table.contains(metric), "{table}");
+    }
+    assert!(table.contains(&format!("{:.4}", report.ndcg_at_10)), "{table}");
+}
+
+#[test]
+fn eval_reports_a_malformed_line_with_its_file_and_number() {
+    let kb = Sandbox::new();
+    let dataset = beir_mini();
+    for file in ["corpus.jsonl", "queries.jsonl"] {
+        fs::create_dir_all(kb.path("beir/qrels")).unwrap();
+        fs::copy(dataset.join(file), kb.path(&format!("beir/{file}"))).unwrap();
+    }
+    kb.write(
+        "beir/qrels/test.tsv",
+        "query-id\tcorpus-id\tscore\nq1\td1\t2\nq2 d4 1\n",
+    );
+    let output = kb.citedex(&["eval", "--dataset", "beir"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim(),
+        "citedex: error: beir/qrels/test.tsv:3: expected 3 tab-separated fields, found 1"
+    );
+    kb.write("beir/qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t2\n");
+    kb.write(
+        "beir/queries.jsonl",
+        "{\"_id\": \"q1\", \"text\": \"numb feet\"}\n{not json}\n",
+    );
+    let output = kb.citedex(&["eval", "--dataset", "beir"]);
+    assert!(
+        stderr(&output).starts_with("citedex: error: beir/queries.jsonl:2: "),
+        "{}",
+        stderr(&output)
+    );
+    kb.write(
+        "beir/queries.jsonl",
+        "{\"_id\": \"q1\", \"text\": \"numb feet\"}\n",
+    );
+    let missing = kb.citedex(&[
+        "eval",
+        "--corpus",
+        "nowhere.jsonl",
+        "--queries",
+        "beir/queries.jsonl",
+        "--qrels",
+        "beir/qrels/test.tsv",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("nowhere.jsonl"), "{}", stderr(&missing));
+}

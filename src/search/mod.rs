@@ -20,6 +20,8 @@ use crate::index::{Fields, OpenIndex};
 mod query;
 mod vocabulary;
 
+pub use query::plain_words;
+
 /// Longest query accepted, in characters; longer ones are refused before parsing.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Deepest parenthesis nesting accepted; the parser recurses on each level.

@@ -1,0 +1,407 @@
+//! Ranking evaluation on a test collection in BEIR layout (`corpus.jsonl`, `queries.jsonl`, a
+//! qrels TSV): the collection is written out as Markdown files and indexed by the ordinary
+//! pipeline, every judged query is searched as plain words, documents are ranked by their best
+//! passage, and nDCG@10, Recall@100 and MRR@10 are computed as BEIR (pytrec_eval) does.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::index::{self, IndexError};
+use crate::indexer::{self, BuildError, Progress};
+use crate::search::{self, MAX_QUERY_CHARS, SearchError, SearchOptions};
+
+/// Documents ranked per query, for Recall@100.
+const RANKED_DOCUMENTS: usize = 100;
+/// Passages fetched per query to find the best 100 documents among them.
+const PASSAGES_PER_QUERY: usize = 1_000;
+
+/// Where a collection's three files are.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// BEIR `corpus.jsonl`.
+    pub corpus: PathBuf,
+    /// BEIR `queries.jsonl`.
+    pub queries: PathBuf,
+    /// Relevance judgments: `query-id<TAB>corpus-id<TAB>score` after a header line.
+    pub qrels: PathBuf,
+}
+
+impl Collection {
+    /// The files of a BEIR folder: `corpus.jsonl`, `queries.jsonl` and `qrels/test.tsv`.
+    pub fn in_folder(folder: &Path) -> Collection {
+        Collection {
+            corpus: folder.join("corpus.jsonl"),
+            queries: folder.join("queries.jsonl"),
+            qrels: folder.join("qrels").join("test.tsv"),
+        }
+    }
+}
+
+/// Why an evaluation could not run; file errors name the file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of a collection file is malformed.
+    #[error("{path}:{line}: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// No query of the queries file has a judgment.
+    #[error("no query in {0} has a relevance judgment in the qrels")]
+    NothingJudged(PathBuf),
+    /// Indexing the collection failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Opening the index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// A search failed.
+    #[error(transparent)]
+    Search(#[from] SearchError),
+}
+
+/// The scores of one query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryScores {
+    /// The query's id.
+    pub id: String,
+    /// nDCG at rank 10, graded gains.
+    pub ndcg_at_10: f64,
+    /// Share of the relevant documents among the first 100.
+    pub recall_at_100: f64,
+    /// Reciprocal rank of the first relevant document within the first 10, else 0.
+    pub rr_at_10: f64,
+}
+
+/// Averages over the judged queries, with per-query scores when asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Judged queries evaluated.
+    pub queries: usize,
+    /// Mean nDCG@10.
+    pub ndcg_at_10: f64,
+    /// Mean Recall@100.
+    pub recall_at_100: f64,
+    /// Mean reciprocal rank at 10.
+    pub mrr_at_10: f64,
+    /// Queries that had to be shortened to the query length limit.
+    pub truncated_queries: usize,
+    /// One entry per query, in the queries file's order, when requested.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_query: Vec<QueryScores>,
+}
+
+#[derive(Deserialize)]
+struct CorpusLine {
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct QueryLine {
+    #[serde(rename = "_id")]
+    id: String,
+    text: String,
+}
+
+/// Indexes the collection in a temporary folder and scores every judged query.
+pub fn evaluate(
+    collection: &Collection,
+    per_query: bool,
+    progress: &dyn Progress,
+) -> Result<EvalReport, EvalError> {
+    let qrels = read_qrels(&collection.qrels)?;
+    let queries: Vec<QueryLine> = read_jsonl(&collection.queries)?;
+    let judged: Vec<&QueryLine> = queries.iter().filter(|q| qrels.contains_key(&q.id)).collect();
+    if judged.is_empty() {
+        return Err(EvalError::NothingJudged(collection.queries.clone()));
+    }
+    let work = tempfile::tempdir().map_err(|source| EvalError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let documents = work.path().join("documents");
+    let by_path = write_documents(&collection.corpus, &documents)?;
+    let index_dir = work.path().join("index");
+    indexer::build(std::slice::from_ref(&documents), &index_dir, true, progress)?;
+    let open = index::open(&index_dir)?;
+
+    let mut scores = Vec::with_capacity(judged.len());
+    let mut truncated_queries = 0;
+    for query in judged {
+        let (text, truncated) = searchable(&query.text);
+        truncated_queries += usize::from(truncated);
+        let ranking = if text.is_empty() {
+            Vec::new()
+        } else {
+            let options = SearchOptions {
+                limit: PASSAGES_PER_QUERY,
+                explain: false,
+            };
+            let results = search::search(&open, &text, options)?;
+            let mut seen = HashSet::new();
+            results
+                .results
+                .iter()
+                .filter_map(|hit| by_path.get(&hit.passage.source.path))
+                .filter(|id| seen.insert(*id))
+                .take(RANKED_DOCUMENTS)
+                .cloned()
+                .collect()
+        };
+        scores.push(score(&query.id, &ranking, &qrels[&query.id]));
+    }
+    let mean = |metric: fn(&QueryScores) -> f64| scores.iter().map(metric).sum::<f64>() / scores.len() as f64;
+    Ok(EvalReport {
+        queries: scores.len(),
+        ndcg_at_10: mean(|s| s.ndcg_at_10),
+        recall_at_100: mean(|s| s.recall_at_100),
+        mrr_at_10: mean(|s| s.rr_at_10),
+        truncated_queries,
+        per_query: if per_query { scores } else { Vec::new() },
+    })
+}
+
+/// A query as plain words (BEIR queries are text, not query syntax), cut at a word boundary to
+/// the length limit; whether it was cut.
+fn searchable(query: &str) -> (String, bool) {
+    let words = search::plain_words(query);
+    if words.chars().count() <= MAX_QUERY_CHARS {
+        return (words, false);
+    }
+    let mut cut = String::new();
+    for word in words.split(' ') {
+        if cut.chars().count() + word.chars().count() + 1 > MAX_QUERY_CHARS {
+            break;
+        }
+        if !cut.is_empty() {
+            cut.push(' ');
+        }
+        cut.push_str(word);
+    }
+    (cut, true)
+}
+
+/// Writes each corpus document as a Markdown file; returns the map from file path to BEIR id.
+fn write_documents(corpus: &Path, folder: &Path) -> Result<HashMap<String, String>, EvalError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EvalError::Io { path, source }
+    };
+    fs::create_dir_all(folder).map_err(io(folder))?;
+    let mut by_path = HashMap::new();
+    for (number, document) in read_jsonl::<CorpusLine>(corpus)?.into_iter().enumerate() {
+        let path = folder.join(format!("{number}.md"));
+        // A JSON string is a valid YAML scalar, so any title survives the front matter.
+        let title = serde_json::to_string(&document.title).expect("strings serialize");
+        let text = format!(
+            "---\ntitle: {title}\nkind: source\n---\n\n{}\n",
+            escape_markdown(&document.text)
+        );
+        fs::write(&path, text).map_err(io(&path))?;
+        by_path.insert(path.to_string_lossy().into_owned(), document.id);
+    }
+    Ok(by_path)
+}
+
+/// Keeps Markdown from reading collection text as markup (a leading `#` or `-`, HTML tags).
+fn escape_markdown(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '#' | '-' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '|' | '+' | '='
+        ) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn read_lines(path: &Path) -> Result<Vec<(usize, String)>, EvalError> {
+    let file = fs::File::open(path).map_err(|source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut lines = Vec::new();
+    for (index, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|source| EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if !line.trim().is_empty() {
+            lines.push((index + 1, line));
+        }
+    }
+    Ok(lines)
+}
+
+fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, EvalError> {
+    read_lines(path)?
+        .into_iter()
+        .map(|(line, text)| {
+            serde_json::from_str(&text).map_err(|error| EvalError::Malformed {
+                path: path.to_path_buf(),
+                line,
+                message: error.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Judgments by query id: document id → graded relevance (0 = judged not relevant).
+fn read_qrels(path: &Path) -> Result<HashMap<String, HashMap<String, u32>>, EvalError> {
+    let mut qrels: HashMap<String, HashMap<String, u32>> = HashMap::new();
+    for (line, text) in read_lines(path)? {
+        let fields: Vec<&str> = text.split('\t').map(str::trim).collect();
+        if line == 1
+            && fields
+                .first()
+                .is_some_and(|first| first.eq_ignore_ascii_case("query-id"))
+        {
+            continue;
+        }
+        let malformed = |message: String| EvalError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let [query, document, grade] = fields.as_slice() else {
+            return Err(malformed(format!(
+                "expected 3 tab-separated fields, found {}",
+                fields.len()
+            )));
+        };
+        let grade = grade
+            .parse::<i64>()
+            .map_err(|_| malformed(format!("relevance {grade:?} is not a whole number")))?;
+        qrels
+            .entry(query.to_string())
+            .or_default()
+            .insert(document.to_string(), grade.max(0) as u32);
+    }
+    Ok(qrels)
+}
+
+/// The three metrics for one ranking against one query's judgments.
+fn score(id: &str, ranking: &[String], judgments: &HashMap<String, u32>) -> QueryScores {
+    let grade = |document: &String| judgments.get(document).copied().unwrap_or(0);
+    let dcg: f64 = ranking
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, d)| f64::from(grade(d)) / (i as f64 + 2.0).log2())
+        .sum();
+    let mut ideal: Vec<u32> = judgments.values().copied().filter(|&g| g > 0).collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let ideal_dcg: f64 = ideal
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, &g)| f64::from(g) / (i as f64 + 2.0).log2())
+        .sum();
+    let relevant = judgments.values().filter(|&&g| g > 0).count();
+    let found = ranking.iter().take(100).filter(|d| grade(d) > 0).count();
+    let first = ranking.iter().take(10).position(|d| grade(d) > 0);
+    QueryScores {
+        id: id.to_string(),
+        ndcg_at_10: if ideal_dcg > 0.0 { dcg / ideal_dcg } else { 0.0 },
+        recall_at_100: if relevant > 0 {
+            found as f64 / relevant as f64
+        } else {
+            0.0
+        },
+        rr_at_10: first.map_or(0.0, |rank| 1.0 / (rank as f64 + 1.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judgments(pairs: &[(&str, u32)]) -> HashMap<String, u32> {
+        pairs.iter().map(|(d, g)| (d.to_string(), *g)).collect()
+    }
+
+    fn ranking(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn perfect_and_graded_rankings() {
+        let judged = judgments(&[("a", 2), ("b", 1), ("c", 0)]);
+        let perfect = score("q", &ranking(&["a", "b", "c"]), &judged);
+        assert_eq!(
+            (perfect.ndcg_at_10, perfect.recall_at_100, perfect.rr_at_10),
+            (1.0, 1.0, 1.0)
+        );
+        // b then a: DCG = 1/log2(2) + 2/log2(3); ideal = 2 + 1/log2(3).
+        let swapped = score("q", &ranking(&["x", "b", "a"]), &judged);
+        let dcg = 1.0 / 3f64.log2() + 2.0 / 4f64.log2();
+        let ideal = 2.0 + 1.0 / 3f64.log2();
+        assert!((swapped.ndcg_at_10 - dcg / ideal).abs() < 1e-12, "{swapped:?}");
+        assert_eq!(swapped.rr_at_10, 0.5);
+        assert_eq!(swapped.recall_at_100, 1.0);
+    }
+
+    #[test]
+    fn nothing_relevant_found_scores_zero() {
+        let judged = judgments(&[("a", 1), ("b", 1)]);
+        let missed = score("q", &ranking(&["x", "y"]), &judged);
+        assert_eq!(
+            (missed.ndcg_at_10, missed.recall_at_100, missed.rr_at_10),
+            (0.0, 0.0, 0.0)
+        );
+        let half = score("q", &ranking(&["x", "b"]), &judged);
+        assert_eq!(half.recall_at_100, 0.5);
+    }
+
+    #[test]
+    fn relevance_beyond_ten_counts_only_for_recall() {
+        let judged = judgments(&[("z", 1)]);
+        let mut late: Vec<String> = (0..50).map(|i| format!("n{i}")).collect();
+        late.push("z".into());
+        let scores = score("q", &late, &judged);
+        assert_eq!(
+            (scores.ndcg_at_10, scores.recall_at_100, scores.rr_at_10),
+            (0.0, 1.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn long_queries_are_cut_at_a_word() {
+        let (text, cut) = searchable(&"word ".repeat(400));
+        assert!(cut && text.chars().count() <= MAX_QUERY_CHARS && text.ends_with("word"));
+        assert_eq!(
+            searchable("What is \"DVT\"? (a clot)"),
+            ("What is DVT a clot".to_string(), false)
+        );
+    }
+
+    #[test]
+    fn markdown_syntax_in_collection_text_is_escaped() {
+        assert_eq!(escape_markdown("# 5-HT <b>"), "\\# 5\\-HT \\<b\\>");
+    }
+}
