@@ -65,6 +65,12 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Asserts that the command's standard error contains `needle`, showing all of it otherwise.
+fn assert_stderr_has(output: &Output, needle: &str) {
+    let err = stderr(output);
+    assert!(err.contains(needle), "no {needle:?} in\n{err}");
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -84,11 +90,7 @@ fn index_then_search_returns_the_json_contract() {
     let kb = knowledge_base();
     let output = kb.citedex(&["index", "kb"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("indexed 2 documents"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "indexed 2 documents");
 
     let results = kb.search_json("median nerve wrist");
     assert_eq!(results.query, "median nerve wrist");
@@ -235,7 +237,7 @@ fn exit_codes_follow_found_no_match_error() {
     assert!(stdout(&none).is_empty());
     let missing = kb.citedex(&["index", "nowhere"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("nowhere"), "{}", stderr(&missing));
+    assert_stderr_has(&missing, "nowhere");
 }
 
 #[test]
@@ -244,11 +246,7 @@ fn malformed_queries_get_a_clear_answer_not_a_panic() {
     kb.citedex(&["index", "kb"]);
     let unclosed = kb.citedex(&["search", "\"median nerve"]);
     assert_eq!(unclosed.status.code(), Some(0), "{}", stderr(&unclosed));
-    assert!(
-        stderr(&unclosed).contains("query syntax"),
-        "{}",
-        stderr(&unclosed)
-    );
+    assert_stderr_has(&unclosed, "query syntax");
     for query in [
         "title:",
         "((((",
@@ -479,19 +477,11 @@ fn an_edit_of_the_same_size_in_the_same_second_is_seen() {
     kb.citedex(&["index", "kb"]);
     kb.write("kb/a.md", "# A\n\nThe word is gamma.\n");
     let output = kb.citedex(&["index", "kb"]);
-    assert!(
-        stderr(&output).contains("(0 added, 1 changed, 0 removed, 0 unchanged)"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "(0 added, 1 changed, 0 removed, 0 unchanged)");
     assert_eq!(kb.citedex(&["search", "gamma"]).status.code(), Some(0));
     assert_eq!(kb.citedex(&["search", "alpha"]).status.code(), Some(1));
     let again = kb.citedex(&["index", "kb"]);
-    assert!(
-        stderr(&again).contains("(0 added, 0 changed, 0 removed, 1 unchanged)"),
-        "{}",
-        stderr(&again)
-    );
+    assert_stderr_has(&again, "(0 added, 0 changed, 0 removed, 1 unchanged)");
 }
 
 #[test]
@@ -545,10 +535,9 @@ fn a_second_writer_fails_at_once_naming_the_index() {
     let output = kb.citedex(&["index", "kb"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
-    assert!(
-        stderr(&output).contains("index at .citedex is being written by another citedex process"),
-        "{}",
-        stderr(&output)
+    assert_stderr_has(
+        &output,
+        "index at .citedex is being written by another citedex process",
     );
     // Searches do not wait for writers.
     assert_eq!(kb.citedex(&["search", "splint"]).status.code(), Some(0));
@@ -569,11 +558,8 @@ fn a_damaged_index_is_reported_and_full_rebuilds_it() {
     for args in [&["search", "splint"][..], &["index", "kb"][..]] {
         let output = kb.citedex(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(
-            stderr(&output).contains("is damaged") && stderr(&output).contains("--full"),
-            "{}",
-            stderr(&output)
-        );
+        assert_stderr_has(&output, "is damaged");
+        assert_stderr_has(&output, "--full");
     }
     assert_eq!(kb.citedex(&["index", "--full", "kb"]).status.code(), Some(0));
     assert_eq!(kb.citedex(&["search", "splint"]).status.code(), Some(0));
@@ -593,11 +579,8 @@ fn another_schema_version_needs_a_rebuild() {
     fs::write(&meta_path, meta.replace(&version, "\\\"schema_version\\\":999")).unwrap();
     let output = kb.citedex(&["search", "splint"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("schema version 999") && stderr(&output).contains("rebuild needed"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "schema version 999");
+    assert_stderr_has(&output, "rebuild needed");
     assert_eq!(kb.citedex(&["index", "kb"]).status.code(), Some(2));
     assert_eq!(kb.citedex(&["index", "--full", "kb"]).status.code(), Some(0));
     assert_eq!(kb.citedex(&["search", "splint"]).status.code(), Some(0));
@@ -1068,11 +1051,7 @@ fn export_prints_every_passage_in_document_order() {
     let kb = knowledge_base();
     let index = kb.citedex(&["index", "kb"]);
     let passages = all_passages(&kb, ".citedex");
-    assert!(
-        stderr(&index).contains(&format!("{} passages", passages.len())),
-        "{}",
-        stderr(&index)
-    );
+    assert_stderr_has(&index, &format!("{} passages", passages.len()));
     let exported = stdout(&kb.citedex(&["export"]));
     let first: StoredPassage = serde_json::from_str(exported.lines().next().unwrap()).unwrap();
     assert_eq!(first.id, "kb/articles/hands.txt#0");
@@ -1098,17 +1077,9 @@ fn an_index_from_another_release_is_read_again_in_full() {
     )
     .unwrap();
     let output = kb.citedex(&["index", "kb"]);
-    assert!(
-        stderr(&output).contains("(0 added, 2 changed, 0 removed, 0 unchanged)"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "(0 added, 2 changed, 0 removed, 0 unchanged)");
     let again = kb.citedex(&["index", "kb"]);
-    assert!(
-        stderr(&again).contains("(0 added, 0 changed, 0 removed, 2 unchanged)"),
-        "{}",
-        stderr(&again)
-    );
+    assert_stderr_has(&again, "(0 added, 0 changed, 0 removed, 2 unchanged)");
 }
 
 #[test]
@@ -1241,5 +1212,5 @@ fn eval_reports_a_malformed_line_with_its_file_and_number() {
         "beir/qrels/test.tsv",
     ]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("nowhere.jsonl"), "{}", stderr(&missing));
+    assert_stderr_has(&missing, "nowhere.jsonl");
 }
