@@ -168,9 +168,16 @@ impl<'lock> IndexBuilder<'lock> {
         lock: &'lock WriteLock,
     ) -> Result<IndexBuilder<'lock>, IndexError> {
         remove_generations_except(root, Some(&open.generation));
+        let writer = writer_for(&open.index, root)?;
+        // A writer killed before its commit leaves files of the commit it never made; the next
+        // writer reuses their names (delete files are named by opstamp), so they go first.
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(tantivy_error(root))?;
         Ok(IndexBuilder {
             root: root.to_path_buf(),
-            writer: writer_for(&open.index, root)?,
+            writer,
             new_generation: None,
             fields: open.fields,
             _lock: lock,
