@@ -43,7 +43,7 @@ pub enum Error {
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
     /// The file watcher could not start.
-    #[error("watching {path}: {source}")]
+    #[error("watching {path}")]
     Watch {
         /// The folder that could not be watched.
         path: PathBuf,
@@ -52,7 +52,7 @@ pub enum Error {
         source: notify::Error,
     },
     /// Writing the output failed.
-    #[error("writing output: {0}")]
+    #[error("writing output")]
     Output(#[from] io::Error),
 }
 
@@ -220,10 +220,22 @@ fn watch(roots: &[PathBuf], index_dir: &Path) -> Result<Outcome, Error> {
         match build_with_progress(roots, index_dir, false) {
             Ok(report) if report.added + report.changed + report.removed + report.failed() == 0 => {}
             Ok(report) => eprintln!("{}", summary(&report, index_dir)),
-            Err(error) => eprintln!("citedex: error: {error}"),
+            Err(error) => eprintln!("citedex: error: {}", error_chain(&error)),
         }
     }
     Ok(Outcome::Found)
+}
+
+/// An error and its causes on one line, as the binary prints them.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        line.push_str(": ");
+        line.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    line
 }
 
 /// The one-line summary of a build.

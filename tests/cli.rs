@@ -304,6 +304,13 @@ fn a_missing_index_is_a_one_line_error() {
     );
     let sources = kb.citedex(&["sources", "--index", "no/such/index"]);
     assert_eq!(sources.status.code(), Some(2));
+    // An error's cause is printed once, after it.
+    kb.write("blocker", "a file where a folder should be");
+    let blocked = kb.citedex(&["--index", "blocker/index", "index", "."]);
+    assert_eq!(
+        stderr(&blocked).trim(),
+        "citedex: error: blocker/index: Not a directory (os error 20)"
+    );
 }
 
 #[test]

@@ -57,7 +57,7 @@ pub enum IndexError {
         detail: String,
     },
     /// A file operation failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -66,7 +66,7 @@ pub enum IndexError {
         source: io::Error,
     },
     /// tantivy failed while writing.
-    #[error("index at {path}: {source}")]
+    #[error("index at {path}")]
     Tantivy {
         /// The index directory.
         path: PathBuf,

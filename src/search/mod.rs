@@ -72,7 +72,7 @@ pub enum SearchError {
         error: QueryError,
     },
     /// The index could not be read.
-    #[error("reading the index: {0}")]
+    #[error("reading the index")]
     Index(#[from] tantivy::TantivyError),
 }
 
