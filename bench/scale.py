@@ -79,6 +79,16 @@ def main():
     fts_s = time.perf_counter() - start
     db.close()
 
+    queries = ["memory management", "asyncio event loop", "pathlib glob pattern", "interrupt handler",
+               "kernel module parameters", "unicode normalization", "thread pool executor",
+               "page cache writeback", "regular expression groups", "dma mapping"]
+    latencies = []
+    for query in queries:
+        start = time.perf_counter()
+        subprocess.run([str(citedex), "--index", str(index), "search", "--json", query], capture_output=True, check=True)
+        latencies.append(time.perf_counter() - start)
+    latencies.sort()
+
     changed = sorted(corpus.rglob("*.html"))[len(rows) % 97]
     with open(changed, "a", encoding="utf-8") as f:
         f.write("<p>An added paragraph about benchmarking incremental updates.</p>\n")
@@ -90,6 +100,8 @@ def main():
     print(f"citedex full build:     {full_s:7.2f} s, peak RSS {full_mib:6.0f} MiB")
     print(f"SQLite FTS5 (baseline): {fts_s:7.2f} s  (passages already extracted, one transaction)")
     print(f"ratio full build / FTS5: {full_s / fts_s:.2f}x (target: at most 1.5x)")
+    print(f"search, whole process, {len(queries)} queries: median {1000 * latencies[len(latencies) // 2]:.0f} ms, "
+          f"slowest {1000 * latencies[-1]:.0f} ms")
     print(f"incremental, 1 file changed: {inc_s:.2f} s, peak RSS {inc_mib:.0f} MiB; "
           f"{100 * inc_s / full_s:.1f}% of the full build (target: under 5%)")
     print(f"  {summary}")
