@@ -171,35 +171,10 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
         query: query.to_string(),
         error,
     })?;
-    let f = open.fields;
     let reader = open.index.reader()?;
     let searcher = reader.searcher();
     let mut notes = Vec::new();
-    let mut effective = expand_prefixes(&searcher, open, &query::rewrite(query))?;
-    let plain = query::is_plain(&effective);
-    let stored_text = [f.body, f.title, f.section];
-    if plain
-        && let Some(corrected) =
-            vocabulary::correct(&searcher, f.content, &stored_text, &query::words(&effective))?
-    {
-        effective = corrected.join(" ");
-        notes.push(format!("showing results for {effective:?}"));
-    }
-    let words: Vec<String> = query::words(&effective).into_iter().map(str::to_string).collect();
-    let mut parse_text = effective.clone();
-    if plain {
-        let word_refs: Vec<&str> = words.iter().map(String::as_str).collect();
-        for extra in query::abbreviation_expansions(&word_refs, &open.catalog.abbreviations) {
-            notes.push(format!("also searching for {extra}"));
-            parse_text.push(' ');
-            parse_text.push_str(&extra);
-        }
-    }
-    let parsed = parse(&query_parser(open), &parse_text, &mut notes);
-    let mut clauses = vec![parsed];
-    if plain {
-        clauses.extend(proximity_clauses(&searcher, f.content, &words.join(" "))?);
-    }
+    let clauses = query_clauses(open, &searcher, query, &mut notes)?;
     let ranked: Box<dyn Query> = match clauses.as_slice() {
         [only] => only.box_clone(),
         _ => Box::new(BooleanQuery::new(
@@ -219,34 +194,22 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
             },
             other => SearchError::Index(other),
         })?;
-    let snippets = snippet_generator(&searcher, &*ranked, f)?;
+    let snippets = snippet_generator(&searcher, &*ranked, open.fields)?;
     // tantivy's phrase explanation asserts (in debug builds) on documents the phrase does not
-    // match, so each bonus clause is explained only where it matches.
-    let matching: Vec<HashSet<DocAddress>> = match options.explain {
-        true => clauses
+    // match, so each clause is explained only where it matches.
+    let matching: Vec<HashSet<DocAddress>> = if options.explain {
+        clauses
             .iter()
             .map(|clause| searcher.search(clause, &DocSetCollector))
-            .collect::<Result<_, _>>()?,
-        false => Vec::new(),
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
     };
     let mut results = Vec::with_capacity(top.len());
     for (rank, (score, address)) in top.into_iter().enumerate().take(options.limit) {
         let mut hit = hit(open, &searcher, &snippets, rank + 1, score, address)?;
         if options.explain {
-            let mut parts = Vec::new();
-            for (clause, matched) in clauses.iter().zip(&matching) {
-                if matched.contains(&address) {
-                    parts.push(clause.explain(&searcher, address)?);
-                }
-            }
-            let explanation = match parts.len() {
-                1 => parts.pop().expect("one part"),
-                _ => {
-                    let mut sum = Explanation::new("sum of", parts.iter().map(Explanation::value).sum());
-                    parts.into_iter().for_each(|part| sum.add_detail(part));
-                    sum
-                }
-            };
+            let explanation = explain(&searcher, &clauses, &matching, address)?;
             hit.explanation = Some(serde_json::to_value(&explanation).expect("explanations are plain data"));
         }
         results.push(hit);
@@ -256,6 +219,65 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
         total_hits,
         results,
         notes,
+    })
+}
+
+/// The clauses whose scores add up to a passage's score: the parsed query, then for a plain-word
+/// query one proximity bonus per pair of consecutive words. Typo corrections and abbreviation
+/// expansions are applied on the way and reported in `notes`.
+fn query_clauses(
+    open: &OpenIndex,
+    searcher: &Searcher,
+    query: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Box<dyn Query>>, SearchError> {
+    let f = open.fields;
+    let mut effective = expand_prefixes(searcher, open, &query::rewrite(query))?;
+    let plain = query::is_plain(&effective);
+    let stored_text = [f.body, f.title, f.section];
+    if plain
+        && let Some(corrected) =
+            vocabulary::correct(searcher, f.content, &stored_text, &query::words(&effective))?
+    {
+        effective = corrected.join(" ");
+        notes.push(format!("showing results for {effective:?}"));
+    }
+    let words = query::words(&effective);
+    let mut parse_text = effective.clone();
+    if plain {
+        for extra in query::abbreviation_expansions(&words, &open.catalog.abbreviations) {
+            notes.push(format!("also searching for {extra}"));
+            parse_text.push(' ');
+            parse_text.push_str(&extra);
+        }
+    }
+    let mut clauses = vec![parse(&query_parser(open), &parse_text, notes)];
+    if plain {
+        clauses.extend(proximity_clauses(searcher, f.content, &words.join(" "))?);
+    }
+    Ok(clauses)
+}
+
+/// The explanation of a passage's score: the parts of the clauses that match it, summed.
+fn explain(
+    searcher: &Searcher,
+    clauses: &[Box<dyn Query>],
+    matching: &[HashSet<DocAddress>],
+    address: DocAddress,
+) -> tantivy::Result<Explanation> {
+    let mut parts = Vec::new();
+    for (clause, matched) in clauses.iter().zip(matching) {
+        if matched.contains(&address) {
+            parts.push(clause.explain(searcher, address)?);
+        }
+    }
+    Ok(match parts.len() {
+        1 => parts.pop().expect("one part"),
+        _ => {
+            let mut sum = Explanation::new("sum of", parts.iter().map(Explanation::value).sum());
+            parts.into_iter().for_each(|part| sum.add_detail(part));
+            sum
+        }
     })
 }
 
