@@ -92,13 +92,14 @@ pub fn build(
         progress.warn(&format!("skipping {}: {}", skip.path.display(), skip.reason));
     }
     let lock = index::lock(index_dir)?;
-    let previous = match full {
-        true => None,
-        false => match index::open(index_dir) {
+    let previous = if full {
+        None
+    } else {
+        match index::open(index_dir) {
             Ok(open) => Some(open),
             Err(IndexError::NotFound(_)) => None,
             Err(error) => return Err(error.into()),
-        },
+        }
     };
     let mut builder = match &previous {
         Some(open) => IndexBuilder::update(index_dir, open, &lock)?,

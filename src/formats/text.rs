@@ -16,9 +16,9 @@ use crate::references::looks_like_citation;
 const MAX_HEADING_WORDS: usize = 12;
 
 /// Heading given to a reference list found by its shape alone.
-pub const REFERENCES_HEADING: &str = "References";
+const REFERENCES_HEADING: &str = "References";
 /// Heading given to author notes found by their shape alone.
-pub const AUTHORS_HEADING: &str = "About the Authors";
+const AUTHORS_HEADING: &str = "About the Authors";
 
 /// Parses a plain-text article.
 pub fn read(text: &str) -> Document {
