@@ -130,6 +130,7 @@ pub fn read(text: &str) -> Document {
         buffer: String::new(),
         list_items: Vec::new(),
         list_depth: 0,
+        cell_depth: 0,
         title: collapse_whitespace(&meta.title),
         seen_heading: false,
     };
@@ -447,6 +448,8 @@ struct Walker {
     buffer: String,
     list_items: Vec<String>,
     list_depth: usize,
+    /// How many table cells are open around the current node.
+    cell_depth: usize,
     title: String,
     seen_heading: bool,
 }
@@ -501,7 +504,14 @@ impl Walker {
     }
 
     fn open(&mut self, tag: &str) {
+        // Inside a table cell, paragraphs and lists run on: the row is the paragraph.
+        if self.cell_depth > 0 {
+            self.cell_depth += usize::from(matches!(tag, "td" | "th"));
+            self.buffer.push(' ');
+            return;
+        }
         match tag {
+            "td" | "th" => self.cell_depth += 1,
             "ul" | "ol" | "menu" => {
                 self.flush();
                 self.list_depth += 1;
@@ -514,6 +524,15 @@ impl Walker {
     }
 
     fn close(&mut self, tag: &str) {
+        if matches!(tag, "td" | "th") {
+            self.cell_depth = self.cell_depth.saturating_sub(1);
+            self.buffer.push_str(" | ");
+            return;
+        }
+        if self.cell_depth > 0 {
+            self.buffer.push(' ');
+            return;
+        }
         match tag {
             "ul" | "ol" | "menu" => {
                 self.flush();
@@ -524,7 +543,6 @@ impl Walker {
                 }
             }
             "li" => self.flush(),
-            "td" | "th" => self.buffer.push_str(" | "),
             _ if BLOCK_TAGS.contains(&tag) => self.flush(),
             _ => {}
         }
@@ -718,6 +736,20 @@ mod tests {
             doc.warnings.iter().any(|w| w.contains("nested deeper than 1000")),
             "{:?}",
             doc.warnings
+        );
+    }
+
+    #[test]
+    fn a_table_row_is_one_paragraph_whatever_its_cells_hold() {
+        let page = "<html><body><main><table><tr><td><p>get_loop()</p></td><td><p>Returns the loop.</p>\
+                    <ul><li>when running</li></ul></td></tr><tr><td>b</td><td>c</td></tr></table></main></body></html>";
+        let doc = read(page);
+        assert_eq!(
+            doc.sections[0].blocks,
+            [
+                Block::Paragraph("get_loop() | Returns the loop. when running".into()),
+                Block::Paragraph("b | c".into())
+            ]
         );
     }
 
