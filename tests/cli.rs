@@ -951,6 +951,13 @@ fn hostile_files_are_indexed_or_skipped_with_a_reason() {
     symlink(kb.path("outside"), kb.path("kb/escape")).unwrap();
     symlink(kb.path("kb"), kb.path("kb/sub-loop")).unwrap();
     symlink("good.md", kb.path("kb/alias.md")).unwrap();
+    let depth = 50_000;
+    let deep = format!(
+        "<html><body>{}<p>The deep passage about otters.</p>{}</body></html>",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    kb.write("kb/deep.html", &deep);
     kb.write(
         "kb/.hidden.md",
         "# Hidden\n\nThe hidden passage about penguins.\n",
@@ -980,10 +987,11 @@ fn hostile_files_are_indexed_or_skipped_with_a_reason() {
         "skipping kb/pipe.md: not a regular file",
         "skipping kb/escape: symbolic link to",
         "skipping kb/sub-loop: symbolic link loop back to kb",
+        "kb/deep.html: markup nested deeper than 1000 levels read as plain text",
     ] {
         assert!(err.contains(expected), "missing {expected:?} in\n{err}");
     }
-    assert!(err.contains("indexed 4 documents"), "{err}");
+    assert!(err.contains("indexed 5 documents"), "{err}");
     assert!(err.contains("8 files skipped"), "{err}");
     assert_eq!(
         kb.search_json("café").results[0].passage.source.path,
@@ -1002,6 +1010,10 @@ fn hostile_files_are_indexed_or_skipped_with_a_reason() {
     assert!(
         walking.contains(&"kb/alias.md".to_string()) && walking.contains(&"kb/good.md".to_string()),
         "{walking:?}"
+    );
+    assert_eq!(
+        kb.search_json("otters").results[0].passage.source.path,
+        "kb/deep.html"
     );
     for absent in ["flamingos", "penguins", "pelicans"] {
         assert_eq!(kb.citedex(&["search", absent]).status.code(), Some(1), "{absent}");
