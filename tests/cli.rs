@@ -1232,3 +1232,29 @@ fn eval_reports_a_malformed_line_with_its_file_and_number() {
     assert_eq!(missing.status.code(), Some(2));
     assert_stderr_has(&missing, "nowhere.jsonl");
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
+    use std::io::Read;
+    let kb = Sandbox::new();
+    assert_eq!(
+        kb.citedex(&["index", bundled_corpus().to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citedex"))
+        .current_dir(kb.dir.path())
+        .env_remove("CITEDEX_INDEX")
+        .arg("export")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line's worth, then hang up: the export is far larger than a pipe's buffer.
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+}
