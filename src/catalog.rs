@@ -95,10 +95,7 @@ impl Entry {
             .iter()
             .filter(|section| section.role == Role::References)
             .flat_map(|section| &section.blocks)
-            .flat_map(|block| match block {
-                Block::List(items) => items.iter().map(String::as_str).collect(),
-                Block::Paragraph(text) => vec![text.as_str()],
-            })
+            .flat_map(Block::texts)
             .collect();
         let references = references::fold(reference_items)
             .into_iter()
@@ -141,10 +138,8 @@ fn document_abbreviations(document: &Document) -> Vec<Abbreviation> {
         .sections
         .iter()
         .flat_map(|section| &section.blocks)
-        .flat_map(|block| match block {
-            Block::Paragraph(text) => abbreviations::find(text),
-            Block::List(items) => items.iter().flat_map(|item| abbreviations::find(item)).collect(),
-        })
+        .flat_map(Block::texts)
+        .flat_map(abbreviations::find)
         .collect();
     found.sort();
     found.dedup();

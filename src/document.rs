@@ -99,6 +99,17 @@ pub enum Block {
     List(Vec<String>),
 }
 
+impl Block {
+    /// The block's text pieces: the paragraph, or each list item.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        let pieces: &[String] = match self {
+            Block::Paragraph(text) => std::slice::from_ref(text),
+            Block::List(items) => items,
+        };
+        pieces.iter().map(String::as_str)
+    }
+}
+
 /// The content under one heading, with the full path of headings above it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Section {

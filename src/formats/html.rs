@@ -605,11 +605,8 @@ mod tests {
 
     fn all_text(sections: &[Section]) -> String {
         let mut text = String::new();
-        for block in sections.iter().flat_map(|s| &s.blocks) {
-            match block {
-                Block::Paragraph(p) => text.push_str(p),
-                Block::List(items) => text.push_str(&items.join("\n")),
-            }
+        for piece in sections.iter().flat_map(|s| &s.blocks).flat_map(Block::texts) {
+            text.push_str(piece);
             text.push('\n');
         }
         text
