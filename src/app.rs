@@ -110,6 +110,14 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
             let progress = StderrProgress::new();
             let report = eval::evaluate(collection, *per_query, &progress)?;
             progress.finish();
+            if report.truncated_queries > 0 {
+                eprintln!(
+                    "citedex: warning: {} over {} characters cut at a word boundary",
+                    count(report.truncated_queries, "query", "queries"),
+                    search::MAX_QUERY_CHARS
+                );
+            }
+            eprintln!("{}", eval_summary(&report));
             finish_output(render::to_stdout(|out| {
                 if *json {
                     render::json(out, &report)
@@ -117,7 +125,12 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
                     render::eval_report(out, &report)
                 }
             }))?;
-            Outcome::Found
+            // As for `index`: figures from a collection with skipped documents are partial.
+            if report.run.skipped_documents > 0 {
+                Outcome::Partial
+            } else {
+                Outcome::Found
+            }
         }
         Action::Export => {
             let passages = search::all_passages(&open_or_build(config)?)?;
@@ -266,6 +279,37 @@ fn summary(report: &BuildReport, index_dir: &Path) -> String {
         ));
     }
     line
+}
+
+/// The one-line summary of an evaluation run.
+fn eval_summary(report: &eval::EvalReport) -> String {
+    let run = &report.run;
+    let mut line = format!(
+        "citedex: evaluated {} on {} documents, {} passages in {} (indexing {})",
+        count(report.queries, "query", "queries"),
+        run.documents,
+        run.passages,
+        seconds(run.elapsed),
+        seconds(run.indexing)
+    );
+    if run.unjudged_queries > 0 {
+        line.push_str(&format!(
+            "; {} without a relevant judgment left out",
+            count(run.unjudged_queries, "query", "queries")
+        ));
+    }
+    if run.skipped_documents > 0 {
+        line.push_str(&format!(
+            "; {} documents skipped (see above)",
+            run.skipped_documents
+        ));
+    }
+    line
+}
+
+/// `1 query`, `2 queries`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn seconds(elapsed: Duration) -> String {

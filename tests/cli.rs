@@ -1258,3 +1258,146 @@ fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stderr(&output).is_empty(), "{}", stderr(&output));
 }
+
+/// nDCG@10, Recall@100 and RR@10 of one ranking, computed afresh from the qrels text.
+fn recompute_query_scores(qrels: &str, query: &str, ranking: &[String]) -> (f64, f64, f64) {
+    let judged: std::collections::HashMap<&str, f64> = qrels
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').collect::<Vec<_>>())
+        .filter(|fields| fields[0] == query)
+        .map(|fields| (fields[1], fields[2].trim().parse().unwrap()))
+        .collect();
+    let grade = |id: &String| judged.get(id.as_str()).copied().unwrap_or(0.0);
+    let discount = |rank: usize| (rank as f64 + 2.0).log2();
+    let dcg: f64 = ranking
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, d)| grade(d) / discount(i))
+        .sum();
+    let mut ideal: Vec<f64> = judged.values().copied().filter(|&g| g > 0.0).collect();
+    ideal.sort_by(|a, b| b.total_cmp(a));
+    let ideal: f64 = ideal
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, g)| g / discount(i))
+        .sum();
+    let relevant = judged.values().filter(|&&g| g > 0.0).count() as f64;
+    let found = ranking.iter().take(100).filter(|d| grade(d) > 0.0).count() as f64;
+    let rr = ranking
+        .iter()
+        .take(10)
+        .position(|d| grade(d) > 0.0)
+        .map_or(0.0, |rank| 1.0 / (rank as f64 + 1.0));
+    (dcg / ideal, found / relevant, rr)
+}
+
+#[test]
+fn eval_per_query_figures_follow_from_the_rankings() {
+    let kb = Sandbox::new();
+    let dataset = beir_mini();
+    let output = kb.citedex(&[
+        "eval",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--json",
+        "--per-query",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // q8 has no judgment and q9 only a "not relevant" one: both are left out.
+    assert_stderr_has(
+        &output,
+        "citedex: evaluated 7 queries on 30 documents, 30 passages in ",
+    );
+    assert_stderr_has(&output, "; 2 queries without a relevant judgment left out");
+    let report: citedex::eval::EvalReport = serde_json::from_slice(&output.stdout).unwrap();
+    let qrels = fs::read_to_string(dataset.join("qrels/test.tsv")).unwrap();
+    for query in &report.per_query {
+        let (ndcg, recall, rr) = recompute_query_scores(&qrels, &query.id, &query.ranking);
+        assert!((query.ndcg_at_10 - ndcg).abs() < 1e-9, "{query:?}");
+        assert!((query.recall_at_100 - recall).abs() < 1e-9, "{query:?}");
+        assert!((query.rr_at_10 - rr).abs() < 1e-9, "{query:?}");
+        assert!(!query.ranking.is_empty() && query.ranking.len() <= 100);
+    }
+    // q4 is written in query syntax ("numb fingers" at night -wrist); read as syntax, the phrase
+    // and the exclusion would rule out its relevant documents, so it must be searched as words.
+    let q4 = report.per_query.iter().find(|q| q.id == "q4").unwrap();
+    assert_eq!(q4.ranking[0], "d10");
+    // q1's "Glucose control" shares no word with the query: the collection's hard case.
+    let q1 = report.per_query.iter().find(|q| q.id == "q1").unwrap();
+    assert!(!q1.ranking.contains(&"d3".to_string()), "{q1:?}");
+
+    let averages = kb.citedex(&["eval", "--dataset", dataset.to_str().unwrap(), "--json"]);
+    let object: serde_json::Value = serde_json::from_slice(&averages.stdout).unwrap();
+    let mut keys: Vec<&str> = object.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "mrr_at_10",
+            "ndcg_at_10",
+            "queries",
+            "recall_at_100",
+            "truncated_queries"
+        ]
+    );
+    assert_eq!(object["ndcg_at_10"].as_f64(), Some(report.ndcg_at_10));
+}
+
+/// A one-query BEIR folder `beir/` in the sandbox.
+fn write_beir(kb: &Sandbox, query: &str) {
+    kb.write(
+        "beir/corpus.jsonl",
+        "{\"_id\": \"a\", \"title\": \"\", \"text\": \"Numb feet are common with diabetes.\"}\n\
+         {\"_id\": \"b\", \"title\": \"Gout\", \"text\": \"Gout pain strikes the big toe.\"}\n",
+    );
+    kb.write(
+        "beir/queries.jsonl",
+        &format!("{}\n", serde_json::json!({"_id": "q1", "text": query})),
+    );
+    kb.write("beir/qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\ta\t1\n");
+}
+
+#[test]
+fn eval_cuts_a_long_query_at_a_word_and_says_so() {
+    let kb = Sandbox::new();
+    write_beir(&kb, &format!("numb feet {}", "lengthy ".repeat(200)));
+    let output = kb.citedex(&["eval", "--dataset", "beir", "--json", "--per-query"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_stderr_has(
+        &output,
+        "citedex: warning: 1 query over 1000 characters cut at a word boundary",
+    );
+    let report: citedex::eval::EvalReport = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report.truncated_queries, 1);
+    assert_eq!(report.per_query[0].ranking[0], "a");
+    assert_eq!(report.mrr_at_10, 1.0);
+}
+
+#[test]
+fn eval_errors_name_the_file_and_line() {
+    let kb = Sandbox::new();
+    write_beir(&kb, "numb feet");
+    kb.write(
+        "beir/corpus.jsonl",
+        "{\"_id\": \"a\", \"text\": \"Numb feet.\"}\n{\"_id\": \"b\", \"text\": 3}\n",
+    );
+    let output = kb.citedex(&["eval", "--dataset", "beir"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("citedex: error: beir/corpus.jsonl:2: invalid type"),
+        "{}",
+        stderr(&output)
+    );
+
+    write_beir(&kb, "numb feet");
+    kb.write("beir/qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\ta\t0\n");
+    let output = kb.citedex(&["eval", "--dataset", "beir"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim(),
+        "citedex: error: no query in beir/queries.jsonl has a relevant document in the qrels"
+    );
+}
