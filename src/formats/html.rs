@@ -1,41 +1,138 @@
 //! HTML pages as saved from the web: parsed by a real HTML5 parser (html5ever, through scraper),
 //! the main content found the way readability does it (`<main>`, `<article>`, `role=main`, else
-//! the container with the most non-link text), site chrome dropped (navigation, headers, footers,
-//! sidebars, cookie banners, scripts), and h1-h6 turned into the heading path. Metadata comes
-//! from Open Graph and article meta tags, `<title>`, `<time>` and the canonical link.
+//! the container that holds the page's prose once link lists are set aside), site chrome dropped
+//! (navigation, headers, footers, sidebars, cookie banners, comments, scripts), and h1-h6 turned
+//! into the heading path. Metadata comes from Open Graph and article meta tags, `<title>`,
+//! `<time>` and the canonical link.
 //!
 //! Every walk over the tree is iterative, so a page nested fifty thousand levels deep costs time
-//! in proportion to its size and never the stack.
+//! in proportion to its size and never the stack. The HTML5 tree builder itself is quadratic in
+//! nesting depth, so markup deeper than [`MAX_PARSE_DEPTH`] is flattened to text before it parses.
 
 use std::collections::HashMap;
 
-use ego_tree::NodeRef;
 use ego_tree::iter::Edge;
+use ego_tree::{NodeId, NodeRef};
 use scraper::node::Element;
 use scraper::{Html, Node};
 
 use crate::document::{Block, Document, Kind, Metadata, SectionBuilder, collapse_whitespace};
 use crate::references::normalize_date;
 
-/// Nesting below this depth is read as running text, without further structure.
+/// Elements nested deeper than this are read as running text, without further structure.
 const MAX_STRUCTURE_DEPTH: usize = 512;
-/// Tags nested deeper than this are removed (their text kept) before parsing.
+/// Tags that would stand deeper than this are removed (their text kept) before parsing; above the
+/// structure limit because implied elements (`tbody`, `tr`) make the tree deeper than the markup.
 const MAX_PARSE_DEPTH: usize = 1_000;
 
+/// Below this many characters of content, a walk that honoured id and class words is suspected of
+/// having dropped the content itself (a wrapper named `content-with-sidebar`), as readability does.
+const SHORT_CONTENT: usize = 500;
+
 /// Elements that have no end tag.
-const VOID_TAGS: [&str; 14] = [
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
-    "wbr",
+const VOID_TAGS: [&str; 19] = [
+    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img", "input",
+    "keygen", "link", "meta", "param", "source", "track", "wbr",
+];
+
+/// Elements whose content is raw text for the tokenizer: no tags inside until their own end tag.
+const RAW_TEXT_TAGS: [&str; 10] = [
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
+    "plaintext",
+];
+
+/// Elements the parser closes by itself (a new `<p>` ends the open one), so pages routinely leave
+/// their end tags out; they only nest through list, table or definition-list elements, which count.
+const IMPLIED_END_TAGS: [&str; 21] = [
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "caption",
+    "colgroup", "rb", "rt", "rtc", "rp", "html", "head", "body",
+];
+
+/// The HTML5 "special" elements: an end tag for an ordinary element never closes past one.
+const SPECIAL_TAGS: [&str; 53] = [
+    "address",
+    "applet",
+    "article",
+    "aside",
+    "blockquote",
+    "button",
+    "center",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "listing",
+    "main",
+    "marquee",
+    "menu",
+    "nav",
+    "object",
+    "ol",
+    "pre",
+    "search",
+    "section",
+    "select",
+    "summary",
+    "table",
+    "template",
+    "ul",
+    "math",
+    "svg",
+    "foreignobject",
+    "desc",
+    "mi",
+    "mo",
+    "mn",
+    "ms",
+    "mtext",
+    "annotation-xml",
+    "html",
+    "body",
+];
+
+/// Elements that bound a scope: no end tag closes an element below one of them.
+const SCOPE_TAGS: [&str; 8] = [
+    "applet",
+    "marquee",
+    "object",
+    "table",
+    "template",
+    "foreignobject",
+    "desc",
+    "html",
 ];
 
 /// Elements that never hold article content.
-const DROPPED_TAGS: [&str; 20] = [
+const DROPPED_TAGS: [&str; 19] = [
     "nav", "aside", "footer", "script", "style", "noscript", "form", "iframe", "svg", "button", "template",
-    "select", "textarea", "input", "object", "canvas", "dialog", "head", "map", "math",
+    "select", "textarea", "input", "object", "canvas", "dialog", "head", "map",
 ];
 
-/// Words in an `id` or `class` that mark site chrome rather than content.
-const CHROME_WORDS: [&str; 34] = [
+/// Words in an `id` or `class` that mark site chrome wherever they appear.
+const CHROME_WORDS: [&str; 43] = [
     "cookie",
     "cookies",
     "consent",
@@ -46,35 +143,54 @@ const CHROME_WORDS: [&str; 34] = [
     "navbar",
     "navigation",
     "menu",
+    "megamenu",
     "footer",
-    "header",
-    "masthead",
     "breadcrumb",
     "breadcrumbs",
     "share",
     "sharing",
+    "sharebar",
     "social",
     "related",
     "advert",
+    "adverts",
     "advertisement",
+    "advertising",
     "ad",
     "ads",
     "sponsor",
+    "sponsored",
     "promo",
+    "promoted",
     "newsletter",
     "subscribe",
+    "subscription",
     "comment",
     "comments",
+    "disqus",
     "modal",
     "popup",
+    "overlay",
     "toolbar",
     "skip",
     "headerlink",
+    "pagination",
+    "pager",
 ];
 
-/// Words that keep an element even when it also names chrome ("article-header", "main-content").
+/// Words that mark a page header: chrome at page level, but inside an article a `header-image` or a
+/// `section-header` around an h2 is content.
+const HEADER_WORDS: [&str; 3] = ["header", "masthead", "topbar"];
+
+/// Words that keep a page-level header-like element ("article-header", "entry-header").
 const CONTENT_WORDS: [&str; 8] = [
     "article", "content", "main", "body", "story", "entry", "post", "text",
+];
+
+/// First words of class names that describe a state of the element rather than what it is
+/// (`has-sidebar`, `no-comments`, `is-sticky-header`).
+const STATE_WORDS: [&str; 9] = [
+    "has", "with", "without", "no", "is", "show", "hide", "enable", "disable",
 ];
 
 /// ARIA roles of chrome.
@@ -90,12 +206,14 @@ const CHROME_ROLES: [&str; 8] = [
 ];
 
 /// Elements that end a paragraph where they open and close.
-const BLOCK_TAGS: [&str; 24] = [
+const BLOCK_TAGS: [&str; 29] = [
     "p",
     "div",
     "section",
     "article",
     "main",
+    "header",
+    "hgroup",
     "blockquote",
     "pre",
     "figure",
@@ -114,93 +232,249 @@ const BLOCK_TAGS: [&str; 24] = [
     "details",
     "summary",
     "center",
+    "fieldset",
+    "legend",
+    "listing",
     "body",
+];
+
+/// Elements that may hold a page's content, for the search by text density.
+const CONTAINER_TAGS: [&str; 9] = [
+    "div", "section", "article", "main", "td", "table", "tbody", "tr", "center",
 ];
 
 /// Parses an HTML page.
 pub fn read(text: &str) -> Document {
-    // The HTML5 tree builder checks the stack of open elements at every tag, which is quadratic
-    // in nesting depth; hostile pages are flattened before it sees them.
-    let (flattened, too_deep) = flatten_deep_markup(text, MAX_PARSE_DEPTH);
+    let flattened = flatten_deep_markup(text, MAX_PARSE_DEPTH);
     let html = Html::parse_document(flattened.as_deref().unwrap_or(text));
     let meta = metadata(&html);
     let root = main_content(&html);
-    let mut walker = Walker {
-        builder: SectionBuilder::default(),
-        buffer: String::new(),
-        list_items: Vec::new(),
-        list_depth: 0,
-        cell_depth: 0,
-        title: collapse_whitespace(&meta.title),
-        seen_heading: false,
-    };
     // Inside an article a <header> holds its title and byline; at page level it is the masthead.
-    let keep_headers = root.value().as_element().is_some_and(|e| e.name() != "body");
-    let truncated = walker.walk(root, keep_headers);
+    let page_level = root.value().as_element().is_none_or(|e| e.name() == "body");
+    let strict = Chrome {
+        headers: page_level,
+        class_words: true,
+    };
+    let title = collapse_whitespace(&meta.title);
+    let mut walked = Walker::new(&title, strict).walk(root);
+    if walked.text_length < SHORT_CONTENT {
+        let lenient = Walker::new(
+            &title,
+            Chrome {
+                class_words: false,
+                ..strict
+            },
+        )
+        .walk(root);
+        if lenient.text_length > 10 * walked.text_length {
+            walked = lenient;
+        }
+    }
     let mut warnings = Vec::new();
-    if too_deep || truncated {
-        let limit = if too_deep {
-            MAX_PARSE_DEPTH
-        } else {
-            MAX_STRUCTURE_DEPTH
-        };
+    let limit = if flattened.is_some() {
+        Some(MAX_PARSE_DEPTH)
+    } else {
+        walked.truncated.then_some(MAX_STRUCTURE_DEPTH)
+    };
+    if let Some(limit) = limit {
         warnings.push(format!(
             "markup nested deeper than {limit} levels read as plain text"
         ));
     }
     Document {
         meta,
-        sections: walker.builder.finish(),
+        sections: walked.sections,
         warnings,
     }
 }
 
-/// Removes the tags that stand more than `limit` elements deep, keeping all text, by a cheap scan
-/// that counts start and end tags; `None` when nothing is that deep. Returns whether it flattened.
-fn flatten_deep_markup(text: &str, limit: usize) -> (Option<String>, bool) {
-    let mut depth = 0usize;
+/// Removes the tags that would stand more than `limit` elements deep, keeping all text; `None`
+/// when nothing is that deep. A linear scan that follows the tree builder's rules closely enough
+/// for real pages: comments and raw text hold no tags, elements with implied end tags do not
+/// nest by themselves, and an end tag closes what the parser would close.
+fn flatten_deep_markup(text: &str, limit: usize) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut stack = OpenElements::default();
+    // Start tags removed for depth whose end tags are still to come.
+    let mut excess = 0usize;
     let mut out: Option<String> = None;
-    let mut copied_to = 0;
-    let mut rest_start = 0;
-    while let Some(found) = text[rest_start..].find('<') {
-        let start = rest_start + found;
-        let Some(length) = text[start..].find('>') else {
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(found) = text[at..].find('<') {
+        let start = at + found;
+        let after = &bytes[start + 1..];
+        if after.starts_with(b"!--") {
+            match text[start + 4..].find("-->") {
+                Some(end) => at = start + 4 + end + 3,
+                None => break,
+            }
+            continue;
+        }
+        if after.starts_with(b"!") || after.starts_with(b"?") {
+            match text[start..].find('>') {
+                Some(end) => at = start + end + 1,
+                None => break,
+            }
+            continue;
+        }
+        let closing = after.first() == Some(&b'/');
+        let name_start = start + 1 + usize::from(closing);
+        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            // A bare `<` is text ("a < b").
+            at = start + 1;
+            continue;
+        }
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+            .map_or(bytes.len(), |length| name_start + length);
+        let name = text[name_start..name_end].to_ascii_lowercase();
+        let Some(end) = tag_end(bytes, name_end) else {
             break;
         };
-        let end = start + length + 1;
-        let tag = &text[start + 1..end - 1];
-        let closing = tag.starts_with('/');
-        let unslashed = tag.trim_start_matches('/');
-        let name = &unslashed[..unslashed
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(unslashed.len())];
-        let counted = !name.is_empty()
-            && !VOID_TAGS.iter().any(|void| void.eq_ignore_ascii_case(name))
-            && !tag.ends_with('/');
-        let deep = if closing && counted {
-            let deep = depth > limit;
-            depth = depth.saturating_sub(1);
-            deep
-        } else if counted {
-            depth += 1;
-            depth > limit
-        } else {
-            false
-        };
-        if deep {
+        at = end;
+        let self_closing = end >= 2 && bytes[end - 2] == b'/';
+        let mut remove = false;
+        if closing {
+            if excess > 0 && counts_for_depth(&name) {
+                excess -= 1;
+                remove = true;
+            } else {
+                stack.close(&name);
+            }
+        } else if RAW_TEXT_TAGS.contains(&name.as_str()) {
+            // Leave `at` on its end tag, which closes nothing the stack holds.
+            at = find_end_tag(text, end, &name).unwrap_or(text.len());
+        } else if counts_for_depth(&name) && !(self_closing && (stack.foreign > 0 || is_foreign_root(&name)))
+        {
+            if stack.open.len() >= limit {
+                excess += 1;
+                remove = true;
+            } else {
+                stack.push(name);
+            }
+        }
+        if remove {
             let buffer = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            buffer.push_str(&text[copied_to..start]);
+            buffer.push_str(&text[copied..start]);
             buffer.push(' ');
-            copied_to = end;
+            copied = end;
         }
-        rest_start = end;
     }
-    match out {
-        Some(mut buffer) => {
-            buffer.push_str(&text[copied_to..]);
-            (Some(buffer), true)
+    let mut buffer = out?;
+    buffer.push_str(&text[copied..]);
+    Some(buffer)
+}
+
+/// Whether a start tag opens an element that stays open until its end tag.
+fn counts_for_depth(name: &str) -> bool {
+    !VOID_TAGS.contains(&name) && !IMPLIED_END_TAGS.contains(&name) && !RAW_TEXT_TAGS.contains(&name)
+}
+
+/// Roots of SVG and MathML, inside which `<x/>` closes itself.
+fn is_foreign_root(name: &str) -> bool {
+    matches!(name, "svg" | "math")
+}
+
+/// The index just past the `>` that ends the tag whose attributes start at `from`, skipping
+/// quoted attribute values; `None` when the tag never ends.
+fn tag_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut index = from;
+    let mut after_equals = false;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'>' => return Some(index + 1),
+            quote @ (b'"' | b'\'') if after_equals => {
+                index += 1 + bytes[index + 1..].iter().position(|&b| b == quote)?;
+                after_equals = false;
+            }
+            b'=' => after_equals = true,
+            b if b.is_ascii_whitespace() => {}
+            _ => after_equals = false,
         }
-        None => (None, false),
+        index += 1;
+    }
+    None
+}
+
+/// Where the end tag `</name` of a raw-text element starts, at or after `from`.
+fn find_end_tag(text: &str, from: usize, name: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while let Some(found) = text[at..].find("</") {
+        let start = at + found;
+        let name_end = start + 2 + name.len();
+        if bytes
+            .get(start + 2..name_end)
+            .is_some_and(|candidate| candidate.eq_ignore_ascii_case(name.as_bytes()))
+            && bytes
+                .get(name_end)
+                .is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+        {
+            return Some(start);
+        }
+        at = start + 2;
+    }
+    None
+}
+
+/// The flattening scan's model of the parser's stack of open elements; every operation is
+/// amortised constant time, so hostile input cannot make the scan quadratic.
+#[derive(Default)]
+struct OpenElements {
+    open: Vec<String>,
+    /// For each open element name, its indexes in `open`, innermost last.
+    positions: HashMap<String, Vec<usize>>,
+    /// Indexes of open special elements, which stop the end tag of an ordinary element.
+    specials: Vec<usize>,
+    /// Indexes of open scope boundaries, which stop every end tag.
+    scopes: Vec<usize>,
+    /// How many SVG or MathML roots are open.
+    foreign: usize,
+}
+
+impl OpenElements {
+    /// Opens an element named `name` (lowercase).
+    fn push(&mut self, name: String) {
+        let index = self.open.len();
+        if SPECIAL_TAGS.contains(&name.as_str()) {
+            self.specials.push(index);
+        }
+        if SCOPE_TAGS.contains(&name.as_str()) {
+            self.scopes.push(index);
+        }
+        self.foreign += usize::from(is_foreign_root(&name));
+        self.positions.entry(name.clone()).or_default().push(index);
+        self.open.push(name);
+    }
+
+    /// Closes `name` and everything opened inside it, when the parser would; otherwise nothing.
+    fn close(&mut self, name: &str) {
+        let Some(&index) = self.positions.get(name).and_then(|indexes| indexes.last()) else {
+            return;
+        };
+        let barrier = if SPECIAL_TAGS.contains(&name) {
+            self.scopes.last()
+        } else {
+            self.specials.last()
+        };
+        if barrier.is_some_and(|&barrier| index < barrier) {
+            return;
+        }
+        while self.open.len() > index {
+            let popped = self.open.pop().expect("the stack is longer than index");
+            let at = self.open.len();
+            if let Some(indexes) = self.positions.get_mut(&popped) {
+                indexes.pop();
+            }
+            if self.specials.last() == Some(&at) {
+                self.specials.pop();
+            }
+            if self.scopes.last() == Some(&at) {
+                self.scopes.pop();
+            }
+            self.foreign -= usize::from(is_foreign_root(&popped));
+        }
     }
 }
 
@@ -211,7 +485,7 @@ fn metadata(html: &Html) -> Metadata {
     let mut first_h1 = None;
     let mut canonical = None;
     let mut first_time = None;
-    let mut authors = Vec::new();
+    let mut authors: Vec<String> = Vec::new();
     for node in html.tree.root().descendants() {
         let Some(element) = node.value().as_element() else {
             continue;
@@ -224,24 +498,32 @@ fn metadata(html: &Html) -> Metadata {
                     .map(str::to_ascii_lowercase);
                 if let (Some(key), Some(content)) = (key, element.attr("content")) {
                     let content = collapse_whitespace(content);
-                    if matches!(key.as_str(), "author" | "citation_author") && !content.is_empty() {
+                    if matches!(key.as_str(), "author" | "citation_author")
+                        && !content.is_empty()
+                        && !authors.contains(&content)
+                    {
                         authors.push(content.clone());
                     }
                     tags.entry(key).or_insert(content);
                 }
             }
-            "title" if title_tag.is_none() => title_tag = Some(text_of(node)),
-            "h1" if first_h1.is_none() => first_h1 = Some(text_of(node)).filter(|h1| !h1.is_empty()),
+            "title" if title_tag.is_none() => title_tag = Some(text_of(node, Chrome::PAGE)),
+            "h1" if first_h1.is_none() => {
+                first_h1 = Some(text_of(node, Chrome::PAGE)).filter(|h1| !h1.is_empty())
+            }
             "link" if canonical.is_none() => {
                 let canonical_link = element.attr("rel").is_some_and(|rel| {
                     rel.split_ascii_whitespace()
                         .any(|word| word.eq_ignore_ascii_case("canonical"))
                 });
                 if canonical_link {
-                    canonical = element.attr("href").map(str::to_string);
+                    canonical = element
+                        .attr("href")
+                        .map(str::trim)
+                        .filter(|href| !href.is_empty());
                 }
             }
-            "time" if first_time.is_none() => first_time = element.attr("datetime").map(str::to_string),
+            "time" if first_time.is_none() => first_time = element.attr("datetime"),
             _ => {}
         }
     }
@@ -270,22 +552,32 @@ fn metadata(html: &Html) -> Metadata {
     ]
     .iter()
     .find_map(|key| tag(key))
-    .or(first_time)
-    .and_then(|date| {
-        let day = date.split(['T', ' ']).next().unwrap_or_default().to_string();
-        normalize_date(&day).or_else(|| normalize_date(&date))
-    });
-    authors.dedup();
+    .or_else(|| first_time.map(str::to_string))
+    .and_then(|date| normalize_date(iso_day(&date).unwrap_or(&date)));
     Metadata {
         title,
         kind: tag("citedex:kind").as_deref().and_then(Kind::parse),
         publisher,
         date,
-        url: canonical.or_else(|| tag("og:url")),
+        url: canonical.map(str::to_string).or_else(|| tag("og:url")),
         authors,
         key: None,
         cites: Vec::new(),
     }
+}
+
+/// The `YYYY-MM-DD` that starts an ISO date-time (`2023-05-04T10:00:00Z`), which `normalize_date`
+/// would misread because of the time.
+fn iso_day(date: &str) -> Option<&str> {
+    let day = date.trim().get(..10)?;
+    let shape = day.bytes().enumerate().all(|(i, b)| {
+        if i == 4 || i == 7 {
+            b == b'-'
+        } else {
+            b.is_ascii_digit()
+        }
+    });
+    shape.then_some(day)
 }
 
 /// `Numbness | Mayo Clinic` → `Numbness` when the suffix names the site.
@@ -301,7 +593,9 @@ fn strip_site_suffix(title: &str, site: Option<&str>) -> String {
     title
 }
 
-/// The element holding the page's main content.
+/// The element holding the page's main content: a `<main>` (or `role=main`), else the `<article>`
+/// with the most text, provided either holds a fair share of the page's text; else the container
+/// found by descending from `<body>` past link lists and stray lines.
 fn main_content(html: &Html) -> NodeRef<'_, Node> {
     let elements: Vec<(NodeRef<'_, Node>, &Element)> = html
         .tree
@@ -309,58 +603,109 @@ fn main_content(html: &Html) -> NodeRef<'_, Node> {
         .descendants()
         .filter_map(|node| node.value().as_element().map(|element| (node, element)))
         .collect();
-    let main = elements
-        .iter()
-        .find(|(_, e)| e.name() == "main" || e.attr("role") == Some("main"));
-    if let Some((main, _)) = main {
-        return *main;
-    }
     let body = elements
         .iter()
         .find(|(_, e)| e.name() == "body")
         .map_or_else(|| html.tree.root(), |(node, _)| *node);
-    let scores = text_scores(body);
-    let score = |node: &NodeRef<'_, Node>| scores.get(&node.id()).copied().unwrap_or_default();
+    let tallies = text_tallies(body);
+    let score = |node: &NodeRef<'_, Node>| tallies.get(&node.id()).map(Tally::score);
+    let body_score = score(&body).unwrap_or_default();
+    // A <main> or <article> inside chrome has no tally; one with a sliver of the text is a teaser.
+    let fair_share = |node: &NodeRef<'_, Node>| score(node).is_some_and(|own| own * 4 >= body_score);
+    let is_main = |e: &Element| e.name() == "main" || has_word(e.attr("role"), &["main"]);
+    if let Some((main, _)) = elements.iter().find(|(node, e)| is_main(e) && fair_share(node)) {
+        return *main;
+    }
     // Several articles (a list of teasers) are not one article: take the one with most text.
-    let articles = elements.iter().filter(|(_, e)| e.name() == "article");
-    if let Some((article, _)) = articles.max_by_key(|(node, _)| score(node)) {
+    let articles = elements
+        .iter()
+        .filter(|(node, e)| e.name() == "article" && score(node).is_some());
+    if let Some((article, _)) = articles.max_by_key(|(node, _)| score(node))
+        && fair_share(article)
+    {
         return *article;
     }
-    let candidates = elements
-        .iter()
-        .filter(|(_, e)| matches!(e.name(), "div" | "section" | "td") && !is_chrome(e));
-    match candidates.max_by_key(|(node, _)| score(node)) {
-        // A container with most of the page's text is the content; otherwise the whole body is.
-        Some((best, _)) if score(best) * 2 >= score(&body) => *best,
-        _ => body,
+    descend_to_content(body, &tallies)
+}
+
+/// Walks down from `node` into the child container holding its prose for as long as what the
+/// child leaves out is only links, or a line or two with no paragraph or heading of its own.
+fn descend_to_content<'a>(
+    mut node: NodeRef<'a, Node>,
+    tallies: &HashMap<NodeId, Tally>,
+) -> NodeRef<'a, Node> {
+    loop {
+        let Some(whole) = tallies.get(&node.id()) else {
+            return node;
+        };
+        let child = node
+            .children()
+            .filter(|child| {
+                child
+                    .value()
+                    .as_element()
+                    .is_some_and(|e| CONTAINER_TAGS.contains(&e.name()))
+            })
+            .filter_map(|child| Some((child, tallies.get(&child.id())?)))
+            .max_by_key(|(_, tally)| tally.prose());
+        let Some((child, part)) = child else {
+            return node;
+        };
+        let rest_prose = whole.prose() - part.prose();
+        let rest_links = whole.link_text - part.link_text;
+        let rest_has_blocks = whole.paragraphs > part.paragraphs || whole.headings > part.headings;
+        let link_list = rest_links >= 2 * rest_prose && rest_prose * 4 <= part.prose();
+        let stray_lines = !rest_has_blocks && rest_prose * 20 <= part.prose();
+        if part.prose() == 0 || !(link_list || stray_lines) {
+            return node;
+        }
+        node = child;
     }
 }
 
-/// For every element under `root`, in one pass: characters of text outside links and chrome,
-/// plus a bonus per paragraph, so dense prose outscores menus and link lists.
-fn text_scores(root: NodeRef<'_, Node>) -> HashMap<ego_tree::NodeId, usize> {
-    #[derive(Default)]
-    struct Tally {
-        text: usize,
-        link_text: usize,
-        paragraphs: usize,
+/// How much text an element holds, outside chrome.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    /// Characters of text, white space at the ends of text nodes left out.
+    text: usize,
+    /// The part of `text` inside links.
+    link_text: usize,
+    /// `<p>` elements.
+    paragraphs: usize,
+    /// h2-h6 headings (an h1 is usually the page title).
+    headings: usize,
+}
+
+impl Tally {
+    /// Text outside links.
+    fn prose(&self) -> usize {
+        self.text - self.link_text
     }
-    let mut scores = HashMap::new();
+
+    /// Readability's measure: prose, plus a bonus per paragraph so that running text outscores
+    /// a block of the same length that is one long line.
+    fn score(&self) -> usize {
+        self.prose() + 50 * self.paragraphs
+    }
+}
+
+/// For every element under `root` outside chrome, in one iterative pass, the text it holds.
+fn text_tallies(root: NodeRef<'_, Node>) -> HashMap<NodeId, Tally> {
+    let mut tallies = HashMap::new();
     let mut open: Vec<Tally> = Vec::new();
     let mut skipping = None;
     let mut link_depth = 0usize;
     for edge in root.traverse() {
         match edge {
             Edge::Open(node) if skipping.is_none() => match node.value() {
-                Node::Element(element)
-                    if node.id() != root.id() && (is_dropped(element) || element.name() == "header") =>
-                {
+                Node::Element(element) if node.id() != root.id() && is_dropped(element, Chrome::PAGE) => {
                     skipping = Some(node.id());
                 }
                 Node::Element(element) => {
                     link_depth += usize::from(element.name() == "a");
                     open.push(Tally {
                         paragraphs: usize::from(element.name() == "p"),
+                        headings: usize::from(matches!(heading_level(element.name()), Some(2..))),
                         ..Tally::default()
                     });
                 }
@@ -380,29 +725,47 @@ fn text_scores(root: NodeRef<'_, Node>) -> HashMap<ego_tree::NodeId, usize> {
                 };
                 link_depth = link_depth.saturating_sub(usize::from(element.name() == "a"));
                 let tally = open.pop().unwrap_or_default();
-                scores.insert(node.id(), tally.text - tally.link_text + 50 * tally.paragraphs);
+                tallies.insert(node.id(), tally);
                 if let Some(parent) = open.last_mut() {
                     parent.text += tally.text;
                     parent.link_text += tally.link_text;
                     parent.paragraphs += tally.paragraphs;
+                    parent.headings += tally.headings;
                 }
             }
             _ => {}
         }
     }
-    scores
+    tallies
+}
+
+/// Which elements count as chrome during one walk.
+#[derive(Debug, Clone, Copy)]
+struct Chrome {
+    /// Whether `<header>` and header-like class names are chrome: at page level, not in an article.
+    headers: bool,
+    /// Whether id and class words mark chrome; off for the retry when they swallowed the content.
+    class_words: bool,
+}
+
+impl Chrome {
+    /// The strictest reading, for a whole page.
+    const PAGE: Chrome = Chrome {
+        headers: true,
+        class_words: true,
+    };
 }
 
 /// Whether an element is chrome to skip with everything inside it.
-fn is_dropped(element: &Element) -> bool {
-    DROPPED_TAGS.contains(&element.name()) || is_chrome(element)
+fn is_dropped(element: &Element, chrome: Chrome) -> bool {
+    DROPPED_TAGS.contains(&element.name())
+        || (chrome.headers && element.name() == "header")
+        || is_chrome(element, chrome)
 }
 
 /// Chrome by role, hidden state, or the words of its id and classes.
-fn is_chrome(element: &Element) -> bool {
-    if element
-        .attr("role")
-        .is_some_and(|role| CHROME_ROLES.contains(&role.to_ascii_lowercase().as_str()))
+fn is_chrome(element: &Element, chrome: Chrome) -> bool {
+    if has_word(element.attr("role"), &CHROME_ROLES)
         || element.attr("hidden").is_some()
         || element.attr("aria-hidden") == Some("true")
         || element
@@ -411,27 +774,62 @@ fn is_chrome(element: &Element) -> bool {
     {
         return true;
     }
-    let words = || {
-        let names = element.attr("id").into_iter().chain(element.attr("class"));
-        names
-            .flat_map(|name| name.split(|c: char| !c.is_ascii_alphanumeric()))
-            .filter(|word| !word.is_empty())
-    };
-    let named_in =
-        |list: &[&str]| words().any(|word| list.iter().any(|known| known.eq_ignore_ascii_case(word)));
-    named_in(&CHROME_WORDS) && !named_in(&CONTENT_WORDS)
+    if !chrome.class_words {
+        return false;
+    }
+    let words = class_words(element);
+    let named_in = |list: &[&str]| words.iter().any(|word| list.contains(&word.as_str()));
+    named_in(&CHROME_WORDS) || (chrome.headers && named_in(&HEADER_WORDS) && !named_in(&CONTENT_WORDS))
+}
+
+/// Whether a space-separated attribute value (such as `role`) holds one of `words`.
+fn has_word(value: Option<&str>, words: &[&str]) -> bool {
+    value.is_some_and(|value| {
+        value
+            .split_ascii_whitespace()
+            .any(|word| words.iter().any(|known| known.eq_ignore_ascii_case(word)))
+    })
+}
+
+/// The lowercase words of an element's id and class names, split at punctuation and camel case
+/// (`cookieBanner`, `site-header`, `ad_slot`), so that `shadow` or `header-image` never contain
+/// `ad`; names that describe a state (`has-sidebar`) are left out.
+fn class_words(element: &Element) -> Vec<String> {
+    let names = element.attr("id").into_iter().chain(element.attr("class"));
+    let mut words = Vec::new();
+    for name in names.flat_map(str::split_ascii_whitespace) {
+        let mut parts = Vec::new();
+        let mut part = String::new();
+        let mut previous_lower = false;
+        for c in name.chars() {
+            if !c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && previous_lower) {
+                parts.extend((!part.is_empty()).then(|| std::mem::take(&mut part)));
+            }
+            if c.is_ascii_alphanumeric() {
+                part.push(c.to_ascii_lowercase());
+            }
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        }
+        parts.extend((!part.is_empty()).then_some(part));
+        if parts.len() > 1 && STATE_WORDS.contains(&parts[0].as_str()) {
+            continue;
+        }
+        words.extend(parts);
+    }
+    words
 }
 
 /// All text under a node except in chrome (such as a heading's permalink mark), white space collapsed.
-fn text_of(node: NodeRef<'_, Node>) -> String {
+fn text_of(node: NodeRef<'_, Node>, chrome: Chrome) -> String {
     let mut text = String::new();
     let mut skipping = None;
     for edge in node.traverse() {
         match edge {
             Edge::Open(inner) if skipping.is_none() => match inner.value() {
-                Node::Element(element) if inner.id() != node.id() && is_dropped(element) => {
+                Node::Element(element) if inner.id() != node.id() && is_dropped(element, chrome) => {
                     skipping = Some(inner.id())
                 }
+                Node::Element(element) if element.name() == "br" => text.push(' '),
                 Node::Text(chunk) => text.push_str(chunk),
                 _ => {}
             },
@@ -442,21 +840,47 @@ fn text_of(node: NodeRef<'_, Node>) -> String {
     collapse_whitespace(&text)
 }
 
+/// What one walk over the content produced.
+struct Walked {
+    sections: Vec<crate::document::Section>,
+    /// Characters of text in all blocks.
+    text_length: usize,
+    /// Whether structure deeper than [`MAX_STRUCTURE_DEPTH`] was read as plain text.
+    truncated: bool,
+}
+
 /// Turns the content tree into sections and blocks.
-struct Walker {
+struct Walker<'t> {
     builder: SectionBuilder,
+    chrome: Chrome,
     buffer: String,
     list_items: Vec<String>,
     list_depth: usize,
     /// How many table cells are open around the current node.
     cell_depth: usize,
-    title: String,
+    title: &'t str,
     seen_heading: bool,
+    text_length: usize,
 }
 
-impl Walker {
-    /// Walks `root`; returns whether structure was flattened for depth.
-    fn walk(&mut self, root: NodeRef<'_, Node>, keep_headers: bool) -> bool {
+impl<'t> Walker<'t> {
+    /// A walker that takes an h1 equal to `title` for the title and skips `chrome`.
+    fn new(title: &'t str, chrome: Chrome) -> Self {
+        Walker {
+            builder: SectionBuilder::default(),
+            chrome,
+            buffer: String::new(),
+            list_items: Vec::new(),
+            list_depth: 0,
+            cell_depth: 0,
+            title,
+            seen_heading: false,
+            text_length: 0,
+        }
+    }
+
+    /// Walks `root` iteratively and returns its sections.
+    fn walk(mut self, root: NodeRef<'_, Node>) -> Walked {
         let mut skipping = None;
         let mut depth = 0usize;
         let mut truncated = false;
@@ -466,21 +890,23 @@ impl Walker {
                     depth += 1;
                     match node.value() {
                         Node::Text(text) => self.buffer.push_str(text),
-                        Node::Element(_) if depth > MAX_STRUCTURE_DEPTH => truncated = true,
                         Node::Element(element)
-                            if node.id() != root.id()
-                                && (is_dropped(element) || (!keep_headers && element.name() == "header")) =>
+                            if node.id() != root.id() && is_dropped(element, self.chrome) =>
                         {
                             skipping = Some(node.id());
                         }
-                        Node::Element(element) => {
-                            if let Some(level) = heading_level(element.name()) {
+                        // Past the depth limit only text counts, but a <br> still separates words.
+                        Node::Element(_) if depth > MAX_STRUCTURE_DEPTH => {
+                            truncated = true;
+                            self.buffer.push(' ');
+                        }
+                        Node::Element(element) => match heading_level(element.name()) {
+                            Some(level) => {
                                 self.heading(level, node);
                                 skipping = Some(node.id());
-                            } else {
-                                self.open(element.name());
                             }
-                        }
+                            None => self.open(element.name()),
+                        },
                         _ => {}
                     }
                 }
@@ -489,10 +915,12 @@ impl Walker {
                     depth -= 1;
                 }
                 Edge::Close(node) if skipping.is_none() => {
-                    if let Node::Element(element) = node.value()
-                        && depth <= MAX_STRUCTURE_DEPTH
-                    {
-                        self.close(element.name());
+                    if let Node::Element(element) = node.value() {
+                        if depth > MAX_STRUCTURE_DEPTH {
+                            self.buffer.push(' ');
+                        } else {
+                            self.close(element.name());
+                        }
                     }
                     depth -= 1;
                 }
@@ -500,9 +928,15 @@ impl Walker {
             }
         }
         self.flush();
-        truncated
+        self.end_list();
+        Walked {
+            sections: self.builder.finish(),
+            text_length: self.text_length,
+            truncated,
+        }
     }
 
+    /// Handles an element's start: blocks end the running paragraph, lists and cells open.
     fn open(&mut self, tag: &str) {
         // Inside a table cell, paragraphs and lists run on: the row is the paragraph.
         if self.cell_depth > 0 {
@@ -518,11 +952,14 @@ impl Walker {
             }
             "li" => self.flush(),
             "br" => self.buffer.push(' '),
+            // Paragraphs inside a list item belong to the item, as in Markdown.
+            _ if BLOCK_TAGS.contains(&tag) && self.list_depth > 0 => self.buffer.push(' '),
             _ if BLOCK_TAGS.contains(&tag) => self.flush(),
             _ => {}
         }
     }
 
+    /// Handles an element's end, the mirror of [`Walker::open`].
     fn close(&mut self, tag: &str) {
         if matches!(tag, "td" | "th") {
             self.cell_depth = self.cell_depth.saturating_sub(1);
@@ -537,27 +974,30 @@ impl Walker {
             "ul" | "ol" | "menu" => {
                 self.flush();
                 self.list_depth = self.list_depth.saturating_sub(1);
-                if self.list_depth == 0 && !self.list_items.is_empty() {
-                    self.builder
-                        .block(Block::List(std::mem::take(&mut self.list_items)));
+                if self.list_depth == 0 {
+                    self.end_list();
                 }
             }
             "li" => self.flush(),
+            _ if BLOCK_TAGS.contains(&tag) && self.list_depth > 0 => self.buffer.push(' '),
             _ if BLOCK_TAGS.contains(&tag) => self.flush(),
             _ => {}
         }
     }
 
+    /// Opens a section for a heading element, unless it is the title.
     fn heading(&mut self, level: u8, node: NodeRef<'_, Node>) {
         self.flush();
-        let text = text_of(node);
+        // A heading inside a list ends the list, so its items stay in the section above.
+        self.end_list();
+        let text = text_of(node, self.chrome);
         if text.is_empty() {
             return;
         }
         let first = !self.seen_heading;
         self.seen_heading = true;
         // The page's h1 usually repeats the title; it is the title, not a section.
-        if level == 1 && first && text == self.title {
+        if level == 1 && first && text.to_lowercase() == self.title.to_lowercase() {
             return;
         }
         self.builder.heading(level, &text);
@@ -570,14 +1010,24 @@ impl Walker {
         if text.is_empty() {
             return;
         }
+        self.text_length += text.len();
         if self.list_depth > 0 {
             self.list_items.push(text);
         } else {
             self.builder.block(Block::Paragraph(text));
         }
     }
+
+    /// Emits the items gathered so far as one list.
+    fn end_list(&mut self) {
+        if !self.list_items.is_empty() {
+            self.builder
+                .block(Block::List(std::mem::take(&mut self.list_items)));
+        }
+    }
 }
 
+/// The level of an h1-h6 tag.
 fn heading_level(tag: &str) -> Option<u8> {
     match tag {
         "h1" => Some(1),
@@ -598,6 +1048,7 @@ mod tests {
     const ARTICLE: &str = include_str!("../../tests/fixtures/html/article.html");
     const NO_MAIN: &str = include_str!("../../tests/fixtures/html/no-main.html");
     const LARGE: &str = include_str!("../../tests/fixtures/html/large.html");
+    const HANDBOOK: &str = include_str!("../../tests/fixtures/html/handbook.html");
 
     fn paths(doc: &Document) -> Vec<String> {
         doc.sections.iter().map(|s| s.path.join(" > ")).collect()
@@ -612,17 +1063,23 @@ mod tests {
         text
     }
 
+    fn paragraph(text: &str) -> Block {
+        Block::Paragraph(text.to_string())
+    }
+
     #[test]
     fn article_page_keeps_content_and_metadata() {
         let doc = read(ARTICLE);
         assert_eq!(doc.meta.title, "Restless Legs Syndrome");
+        assert_eq!(doc.meta.kind, Some(Kind::Source));
         assert_eq!(doc.meta.publisher.as_deref(), Some("Example Health"));
         assert_eq!(doc.meta.date.as_deref(), Some("2024-02-12"));
         assert_eq!(
             doc.meta.url.as_deref(),
             Some("https://health.example.org/conditions/restless-legs")
         );
-        assert_eq!(doc.meta.authors, ["Robin Vale"]);
+        assert_eq!(doc.meta.authors, ["Robin Vale", "Ada Lindqvist"]);
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
         assert_eq!(
             paths(&doc),
             [
@@ -634,37 +1091,67 @@ mod tests {
             ]
         );
         assert_eq!(
-            doc.sections[1].blocks[1],
-            Block::List(vec![
-                "Walking around the room".into(),
-                "Stretching the calf muscles".into(),
-                "Jiggling the legs".into(),
-                "while seated at a desk".into(),
-            ])
+            doc.sections[0].blocks,
+            [
+                paragraph("By Robin Vale, reviewed February 12, 2024"),
+                paragraph("Legs resting on a sofa after a long walk."),
+                paragraph(
+                    "Restless legs syndrome causes an urge to move the legs, usually in the evening. It affects sleep."
+                ),
+            ]
         );
+        assert_eq!(
+            doc.sections[1].blocks[1..],
+            [
+                Block::List(vec![
+                    "Walking around the room".into(),
+                    "Stretching the calf muscles".into(),
+                    "Jiggling the legs".into(),
+                    "while seated at a desk".into(),
+                    "Massaging the calves with a warm towel".into(),
+                ]),
+                paragraph("Urge"),
+                paragraph("A need to move that grows the longer one sits still."),
+            ]
+        );
+        assert!(doc.sections[2].blocks.is_empty());
         assert_eq!(
             doc.sections[3].blocks,
-            [Block::Paragraph(
-                "Low iron stores in the brain are linked to the condition, even when blood tests look normal.".into()
-            )]
+            [
+                paragraph(
+                    "Low iron stores in the brain are linked to the condition, even when blood tests look normal."
+                ),
+                paragraph("Iron tablets are best taken with vitamin C, not with tea."),
+            ]
         );
         assert_eq!(
-            doc.sections[4].blocks[1],
-            Block::Paragraph("Pregnancy | Symptoms often fade after birth".into())
+            doc.sections[4].blocks,
+            [
+                paragraph("Condition | Link"),
+                paragraph("Pregnancy | Symptoms often fade after birth"),
+                paragraph("Symptoms that wake you every night deserve a visit to a clinician."),
+                paragraph("ferritin < 75 ng/mL"),
+            ]
         );
         let text = all_text(&doc.sections);
-        assert!(
-            text.contains("By Robin Vale, reviewed February 12, 2024"),
-            "{text}"
-        );
         for chrome in [
-            "cookies",
+            "cookie",
+            "Cookie",
+            "Skip to",
+            "Example Health home",
             "Conditions A to Z",
             "Popular now",
+            "Home",
+            "Previous condition",
             "Share on social",
+            "Advertisement",
+            "Hidden tracking",
+            "Sign up",
+            "Subscribe",
             "Great article",
             "Copyright",
-            "tracking",
+            "JavaScript",
+            "tracking code",
             "structured data",
             "font-family",
             "¶",
@@ -678,24 +1165,174 @@ mod tests {
         let doc = read(NO_MAIN);
         assert_eq!(doc.meta.title, "Cold Feet");
         assert_eq!(paths(&doc), ["Why feet get cold", "Keeping them warm"]);
+        assert_eq!(doc.sections[0].blocks.len(), 3);
+        assert!(
+            matches!(&doc.sections[0].blocks[2], Block::Paragraph(p) if p.starts_with("Cold feet at night")),
+            "{:?}",
+            doc.sections[0].blocks
+        );
         let text = all_text(&doc.sections);
         assert!(text.contains("Wool socks"));
-        assert!(
-            !text.contains("Link one") && !text.contains("Terms") && !text.contains("Home"),
-            "{text}"
-        );
+        for chrome in [
+            "Elsewhere",
+            "Link one",
+            "hot water bottle",
+            "Terms",
+            "Home",
+            "2024 Cold Feet Notes",
+        ] {
+            assert!(!text.contains(chrome), "{chrome:?} leaked into\n{text}");
+        }
     }
+
+    /// The chapters of the large fixture, in order.
+    const CHAPTERS: [&str; 24] = [
+        "Why a seed library",
+        "Finding a home",
+        "Founding volunteers",
+        "Collecting the first seeds",
+        "Choosing crops to start with",
+        "Beans and peas",
+        "Tomatoes and peppers",
+        "Squash and cross-pollination",
+        "Leafy greens",
+        "Flowers for pollinators",
+        "Drying seeds",
+        "Cleaning and winnowing",
+        "Germination tests",
+        "Labels and records",
+        "Storage containers",
+        "Temperature and humidity",
+        "Lending rules",
+        "Returning seeds",
+        "Teaching workshops",
+        "Working with schools",
+        "Sharing with other libraries",
+        "Funding on a small budget",
+        "Measuring success",
+        "Looking ahead",
+    ];
 
     #[test]
     fn a_large_saved_page_drops_its_chrome() {
+        assert!(HANDBOOK.len() > 150_000);
+        let doc = read(HANDBOOK);
+        assert_eq!(doc.meta.title, "The Community Seed Library Handbook");
+        assert_eq!(doc.meta.publisher.as_deref(), Some("Fernhill Growers Journal"));
+        assert_eq!(doc.meta.date.as_deref(), Some("2022-11-03"));
+        assert_eq!(
+            doc.meta.url.as_deref(),
+            Some("https://journal.fernhill.example/guides/seed-library-handbook")
+        );
+        assert_eq!(doc.meta.authors, ["Mara Quill", "Tobias Wren"]);
+        assert_eq!(doc.meta.kind, None);
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+
+        let mut expected = vec![String::new()];
+        for (number, chapter) in CHAPTERS.iter().enumerate() {
+            expected.push(chapter.to_string());
+            expected.push(format!("{chapter} > In practice"));
+            if number % 4 == 0 {
+                expected.push(format!("{chapter} > In practice > A worked example"));
+            }
+            expected.push(format!("{chapter} > Pitfalls"));
+        }
+        assert_eq!(paths(&doc), expected);
+        assert_eq!(
+            doc.sections[0].blocks,
+            [
+                paragraph("By Mara Quill and Tobias Wren, 3 November 2022"),
+                paragraph("Jars of dried bean seed waiting for labels."),
+                paragraph(
+                    "This handbook collects what our volunteers learned while running a small seed library from a village hall cupboard."
+                ),
+            ]
+        );
+
+        let text = all_text(&doc.sections);
+        assert_eq!(text.matches("Library note").count(), 24 * 11);
+        assert_eq!(text.matches("Loose note").count(), 24);
+        assert_eq!(text.matches("Volunteer voice").count(), 24);
+        assert_eq!(text.matches("Record crop").count(), 6 * 4);
+        let lists: Vec<&Vec<String>> = doc
+            .sections
+            .iter()
+            .flat_map(|s| &s.blocks)
+            .filter_map(|block| match block {
+                Block::List(items) => Some(items),
+                Block::Paragraph(_) => None,
+            })
+            .collect();
+        assert_eq!(lists.len(), 24);
+        assert!(lists.iter().all(|items| items.len() == 7));
+        assert_eq!(lists[3][5], "Checklist step 3.5: nested reminders");
+        assert!(lists[3][6].starts_with("Nested reminder 3: "));
+        let worked = &doc.sections[3];
+        assert_eq!(worked.path.last().map(String::as_str), Some("A worked example"));
+        assert_eq!(worked.blocks[0], paragraph("Crop | Packets out | Packets back"));
+        assert_eq!(worked.blocks[1], paragraph("Record crop 0.0 | 10 | 5"));
+        assert_eq!(worked.blocks[5], paragraph("Term 0"));
+        assert_eq!(worked.blocks[7], paragraph("germinated = 6 of 10 seeds"));
+
+        for chrome in [
+            "cookies",
+            "Accept everything",
+            "seed letter",
+            "Newsletter pitch",
+            "Skip to",
+            "Notes from allotments",
+            "Browse topic",
+            "Browse subtopic",
+            "Search the journal",
+            "Journal home",
+            "Share by email",
+            "Advertisement",
+            "planting calendar",
+            "Pull quote",
+            "Filed under",
+            "You may also like",
+            "Related story",
+            "Teaser text",
+            "thoughts on this handbook",
+            "Reader reply",
+            "Gardener",
+            "Leave a reply",
+            "Most read",
+            "Footer link",
+            "Footer column",
+            "Copyright",
+            "Tracking pixel",
+            "Template toast",
+            "gtag",
+            "loadAdSlot",
+            "JSON-LD",
+            "Structured body copy",
+            "State menu entry",
+            "font-family",
+            "dataset",
+        ] {
+            assert!(!text.contains(chrome), "{chrome:?} leaked");
+        }
+    }
+
+    #[test]
+    fn a_large_page_with_a_mega_menu_keeps_its_chapters() {
         let doc = read(LARGE);
         assert_eq!(doc.meta.title, "Everyday Habits for Healthy Legs");
+        assert_eq!(doc.meta.publisher.as_deref(), Some("Example Wellness"));
         assert_eq!(doc.meta.date.as_deref(), Some("2023-08-21"));
+        assert_eq!(
+            doc.meta.url.as_deref(),
+            Some("https://wellness.example.org/healthy-legs")
+        );
         let chapters = doc.sections.iter().filter(|s| s.path.len() == 1).count();
         let details = doc.sections.iter().filter(|s| s.path.len() == 2).count();
         assert_eq!((chapters, details), (24, 48));
         assert_eq!(doc.sections[1].path, ["Chapter 0: Walking"]);
         assert_eq!(doc.sections[2].path, ["Chapter 0: Walking", "Detail 0.0"]);
+        // The end-to-end test searches for this item in this section.
+        let hydration = doc.sections.iter().find(|s| s.path == ["Chapter 3: Hydration"]);
+        assert!(all_text(std::slice::from_ref(hydration.unwrap())).contains("Checklist item 3.2"));
         let text = all_text(&doc.sections);
         assert_eq!(text.matches("Section note").count(), 24 * 14);
         assert_eq!(text.matches("Checklist item").count(), 24 * 5);
@@ -713,27 +1350,156 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fifty_thousand_nested_elements_cost_no_stack() {
-        let depth = 50_000;
-        let page = format!(
-            "<html><head><title>Deep</title></head><body>{}<p>The bottom paragraph.</p>{}</body></html>",
-            "<div>".repeat(depth),
-            "</div>".repeat(depth)
-        );
-        // A small stack shows that nothing here recurses on nesting depth.
-        let doc = std::thread::Builder::new()
+    /// Runs `read` on a thread with a small stack, to show nothing in it recurses on nesting depth.
+    fn read_on_small_stack(page: String) -> Document {
+        std::thread::Builder::new()
             .stack_size(2 * 1024 * 1024)
             .spawn(move || read(&page))
             .unwrap()
             .join()
-            .unwrap();
-        assert_eq!(all_text(&doc.sections).trim(), "The bottom paragraph.");
-        assert!(
-            doc.warnings.iter().any(|w| w.contains("nested deeper than 1000")),
-            "{:?}",
-            doc.warnings
+            .unwrap()
+    }
+
+    #[test]
+    fn fifty_thousand_nested_elements_cost_no_stack() {
+        let depth = 50_000;
+        let page = format!(
+            "<html><head><title>Deep</title></head><body>{}<p>The bottom paragraph.</p>{}<p>After.</p></body></html>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
         );
+        let doc = read_on_small_stack(page);
+        assert_eq!(all_text(&doc.sections), "The bottom paragraph.\nAfter.\n");
+        assert_eq!(
+            doc.warnings,
+            ["markup nested deeper than 1000 levels read as plain text"]
+        );
+    }
+
+    #[test]
+    fn a_fifty_thousand_deep_tree_is_walked_and_dropped_without_recursion() {
+        // Built directly, since parsing it unflattened would take minutes (the tree builder is quadratic).
+        let handle = std::thread::Builder::new().stack_size(256 * 1024).spawn(|| {
+            let sample = Html::parse_document("<div>bottom text</div>");
+            let div = sample
+                .tree
+                .root()
+                .descendants()
+                .find(|node| node.value().as_element().is_some_and(|e| e.name() == "div"));
+            let div = div.unwrap();
+            let (element, text) = (div.value().clone(), div.first_child().unwrap().value().clone());
+            let mut tree = ego_tree::Tree::new(Node::Document);
+            let mut id = tree.root().id();
+            for _ in 0..50_000 {
+                id = tree.get_mut(id).unwrap().append(element.clone()).id();
+            }
+            tree.get_mut(id).unwrap().append(text);
+            let root = tree.root();
+            let tallies = text_tallies(root);
+            assert_eq!(tallies[&id].text, "bottom text".len());
+            let outermost = root.first_child().unwrap();
+            assert_eq!(descend_to_content(outermost, &tallies).id(), id);
+            assert_eq!(text_of(root, Chrome::PAGE), "bottom text");
+            let walked = Walker::new("", Chrome::PAGE).walk(root);
+            assert!(walked.truncated);
+            assert_eq!(all_text(&walked.sections), "bottom text\n");
+            drop(tree);
+        });
+        handle.unwrap().join().unwrap();
+    }
+
+    #[test]
+    fn deep_nesting_hidden_behind_stray_end_tags_is_still_flattened() {
+        // An end tag for an ordinary element never closes past a <div>, so these divs all nest.
+        let page = format!(
+            "<body>{}<p>bottom</p></body>",
+            "<span><div></span>".repeat(20_000)
+        );
+        let doc = read_on_small_stack(page);
+        assert_eq!(all_text(&doc.sections).trim(), "bottom");
+        assert_eq!(doc.warnings.len(), 1);
+    }
+
+    #[test]
+    fn sloppy_but_shallow_markup_is_not_flattened() {
+        // Unclosed paragraphs and list items, `<` in scripts and tags in comments are not depth.
+        let mut page = String::from(
+            "<html><head><script>for (i = 0; i<n; i++) { s += '<div>'; }</script></head><body><main>",
+        );
+        for number in 0..1_500 {
+            page.push_str(&format!(
+                "<p>Paragraph {number}\n<!-- <div> --><ul><li>item {number}</ul><br/>"
+            ));
+        }
+        page.push_str("<h2>Later</h2><p>after the heading</main>");
+        assert_eq!(flatten_deep_markup(&page, MAX_PARSE_DEPTH), None);
+        let doc = read(&page);
+        assert!(doc.warnings.is_empty());
+        assert_eq!(paths(&doc), ["", "Later"]);
+        assert_eq!(doc.sections[0].blocks.len(), 3_000);
+        assert_eq!(doc.sections[1].blocks, [paragraph("after the heading")]);
+    }
+
+    #[test]
+    fn flattening_keeps_text_and_shallow_markup() {
+        let page = "<div><div><b>deep</b> text</div></div><br><img src=x><p>after</p>";
+        assert_eq!(flatten_deep_markup(page, 5), None);
+        assert_eq!(
+            flatten_deep_markup(page, 1).unwrap(),
+            "<div>  deep  text </div><br><img src=x><p>after</p>"
+        );
+        // Quoted `>` in attributes and raw text do not end or open tags.
+        let page = r#"<div title="a > b"><textarea><div><div></textarea></div>"#;
+        assert_eq!(flatten_deep_markup(page, 1), None);
+        // Inside SVG `<path/>` closes itself; in HTML `<div/>` opens a div.
+        assert_eq!(flatten_deep_markup("<svg><path/><path/></svg>", 1), None);
+        assert!(flatten_deep_markup("<div/><div/>", 1).is_some());
+    }
+
+    #[test]
+    fn class_words_match_whole_parts_only() {
+        let page = r#"<html><body><article>
+            <h2>Shapes</h2><div class="shadow badge-header">Shadows stay.</div>
+            <div class="download-area">Downloads stay.</div>
+            <div class="has-sidebar no-comments">State classes stay.</div>
+            <div class="headline">Headlines stay.</div>
+            <div class="ad">Gone one.</div><div class="promo_box">Gone two.</div>
+            <div id="mainNav">Gone three.</div><div class="related-content">Gone four.</div>
+            <div class="article-comments">Gone five.</div><div role="navigation">Gone six.</div>
+            <div aria-hidden="true">Gone seven.</div><p hidden>Gone eight.</p>
+            </article></body></html>"#;
+        let text = all_text(&read(page).sections);
+        assert_eq!(
+            text,
+            "Shadows stay.\nDownloads stay.\nState classes stay.\nHeadlines stay.\n"
+        );
+    }
+
+    #[test]
+    fn header_words_are_chrome_at_page_level_and_content_inside_an_article() {
+        // Prose straight in <body>: the walk starts at page level, where a header-like block is chrome.
+        let page = r#"<html><body><div class="site-header">Masthead words</div>
+            <p>First paragraph of prose that is long enough to be the content of this page.</p>
+            <h2>Second</h2><p>More prose below the second heading.</p></body></html>"#;
+        let doc = read(page);
+        assert_eq!(paths(&doc), ["", "Second"]);
+        assert!(!all_text(&doc.sections).contains("Masthead"));
+        // Inside an article the same words name parts of the content.
+        let page = page
+            .replace("<body>", "<body><article>")
+            .replace("</body>", "</article></body>");
+        assert!(all_text(&read(&page).sections).starts_with("Masthead words\n"));
+    }
+
+    #[test]
+    fn content_swallowed_by_a_chrome_name_is_read_again_without_names() {
+        let prose = "A wrapper named after its sidebar still holds the article. ".repeat(20);
+        let page = format!(
+            "<html><body><main><div class=\"content-with-sidebar\"><h2>Only</h2><p>{prose}</p></div></main></body></html>"
+        );
+        let doc = read(&page);
+        assert_eq!(paths(&doc), ["Only"]);
+        assert_eq!(doc.sections[0].blocks, [paragraph(prose.trim())]);
     }
 
     #[test]
@@ -744,22 +1510,31 @@ mod tests {
         assert_eq!(
             doc.sections[0].blocks,
             [
-                Block::Paragraph("get_loop() | Returns the loop. when running".into()),
-                Block::Paragraph("b | c".into())
+                paragraph("get_loop() | Returns the loop. when running"),
+                paragraph("b | c")
             ]
         );
     }
 
     #[test]
-    fn flattening_keeps_text_and_shallow_markup() {
-        let page = "<div><div><b>deep</b> text</div></div><br><img src=x><p>after</p>";
-        assert_eq!(flatten_deep_markup(page, 5), (None, false));
-        let (flat, flattened) = flatten_deep_markup(page, 1);
-        assert!(flattened);
-        assert_eq!(
-            flat.unwrap(),
-            "<div>  deep  text </div><br><img src=x><p>after</p>"
+    fn metadata_falls_back_to_title_tag_first_h1_and_time() {
+        let page = r#"<html><head><title>Sciatica - Nerve Notes</title>
+            <meta name="application-name" content="Nerve Notes"><meta property="og:url" content="https://n.example/s">
+            <meta name="dc.date" content="May 4, 2023"></head>
+            <body><article><h1>Sciatica</h1><p>Pain along the nerve.</p><time datetime="2020-01-01">x</time></article></body></html>"#;
+        let doc = read(page);
+        assert_eq!(doc.meta.title, "Sciatica");
+        assert_eq!(doc.meta.publisher.as_deref(), Some("Nerve Notes"));
+        assert_eq!(doc.meta.url.as_deref(), Some("https://n.example/s"));
+        assert_eq!(doc.meta.date.as_deref(), Some("2023-05-04"));
+        assert_eq!(paths(&doc), [""]);
+
+        let doc = read(
+            "<body><h1>Untitled page</h1><p>Text.</p><time datetime='2021-06-30T23:59:59-07:00'>then</time></body>",
         );
+        assert_eq!(doc.meta.title, "Untitled page");
+        assert_eq!(doc.meta.date.as_deref(), Some("2021-06-30"));
+        assert_eq!(doc.meta.kind, None);
     }
 
     #[test]
@@ -772,5 +1547,7 @@ mod tests {
             strip_site_suffix("Pros - Cons", Some("Mayo Clinic")),
             "Pros - Cons"
         );
+        assert_eq!(iso_day("2023-05-04T10:00:00Z"), Some("2023-05-04"));
+        assert_eq!(iso_day("May 4, 2023"), None);
     }
 }
