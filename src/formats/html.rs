@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use ego_tree::iter::Edge;
 use ego_tree::{NodeId, NodeRef};
 use scraper::node::Element;
@@ -328,30 +330,31 @@ fn flatten_deep_markup(text: &str, limit: usize) -> Option<String> {
             .iter()
             .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
             .map_or(bytes.len(), |length| name_start + length);
-        let name = text[name_start..name_end].to_ascii_lowercase();
+        let raw_name = &text[name_start..name_end];
         let Some(end) = tag_end(bytes, name_end) else {
             break;
         };
         at = end;
         let self_closing = end >= 2 && bytes[end - 2] == b'/';
+        let tag = stack.intern(raw_name);
+        let kind = stack.kinds[tag];
         let mut remove = false;
         if closing {
-            if excess > 0 && counts_for_depth(&name) {
+            if excess > 0 && kind.counts_for_depth {
                 excess -= 1;
                 remove = true;
             } else {
-                stack.close(&name);
+                stack.close(tag);
             }
-        } else if RAW_TEXT_TAGS.contains(&name.as_str()) {
+        } else if kind.raw_text {
             // Leave `at` on its end tag, which closes nothing the stack holds.
-            at = find_end_tag(text, end, &name).unwrap_or(text.len());
-        } else if counts_for_depth(&name) && !(self_closing && (stack.foreign > 0 || is_foreign_root(&name)))
-        {
+            at = find_end_tag(text, end, raw_name).unwrap_or(text.len());
+        } else if kind.counts_for_depth && !(self_closing && (stack.foreign > 0 || kind.foreign_root)) {
             if stack.open.len() >= limit {
                 excess += 1;
                 remove = true;
             } else {
-                stack.push(name);
+                stack.push(tag);
             }
         }
         if remove {
@@ -364,16 +367,6 @@ fn flatten_deep_markup(text: &str, limit: usize) -> Option<String> {
     let mut buffer = out?;
     buffer.push_str(&text[copied..]);
     Some(buffer)
-}
-
-/// Whether a start tag opens an element that stays open until its end tag.
-fn counts_for_depth(name: &str) -> bool {
-    !VOID_TAGS.contains(&name) && !IMPLIED_END_TAGS.contains(&name) && !RAW_TEXT_TAGS.contains(&name)
-}
-
-/// Roots of SVG and MathML, inside which `<x/>` closes itself.
-fn is_foreign_root(name: &str) -> bool {
-    matches!(name, "svg" | "math")
 }
 
 /// The index just past the `>` that ends the tag whose attributes start at `from`, skipping
@@ -418,42 +411,95 @@ fn find_end_tag(text: &str, from: usize, name: &str) -> Option<usize> {
     None
 }
 
+/// What the tree builder's rules say about one tag name.
+#[derive(Debug, Clone, Copy)]
+struct TagKind {
+    /// Whether a start tag opens an element that stays open until its end tag.
+    counts_for_depth: bool,
+    /// Whether its content is raw text, holding no tags.
+    raw_text: bool,
+    /// Whether it is special: an end tag for an ordinary element never closes past it.
+    special: bool,
+    /// Whether it bounds a scope: no end tag closes an element below it.
+    scope: bool,
+    /// Whether it is the root of SVG or MathML, inside which `<x/>` closes itself.
+    foreign_root: bool,
+}
+
+impl TagKind {
+    /// The kind of the lowercase tag name `name`.
+    fn of(name: &str) -> TagKind {
+        let raw_text = RAW_TEXT_TAGS.contains(&name);
+        TagKind {
+            counts_for_depth: !VOID_TAGS.contains(&name) && !IMPLIED_END_TAGS.contains(&name) && !raw_text,
+            raw_text,
+            special: SPECIAL_TAGS.contains(&name),
+            scope: SCOPE_TAGS.contains(&name),
+            foreign_root: matches!(name, "svg" | "math"),
+        }
+    }
+}
+
 /// The flattening scan's model of the parser's stack of open elements; every operation is
-/// amortised constant time, so hostile input cannot make the scan quadratic.
+/// amortised constant time, so hostile input cannot make the scan quadratic. Tag names are
+/// interned, so a page's thousands of tags cost no allocation each.
 #[derive(Default)]
 struct OpenElements {
-    open: Vec<String>,
-    /// For each open element name, its indexes in `open`, innermost last.
-    positions: HashMap<String, Vec<usize>>,
+    /// Interned lowercase tag names and their numbers.
+    numbers: FxHashMap<String, usize>,
+    /// The kind of each interned name, by number.
+    kinds: Vec<TagKind>,
+    /// For each interned name, the indexes in `open` where it stands, innermost last.
+    positions: Vec<Vec<usize>>,
+    /// The numbers of the open elements, outermost first.
+    open: Vec<usize>,
     /// Indexes of open special elements, which stop the end tag of an ordinary element.
     specials: Vec<usize>,
     /// Indexes of open scope boundaries, which stop every end tag.
     scopes: Vec<usize>,
     /// How many SVG or MathML roots are open.
     foreign: usize,
+    /// A reused buffer for lowercasing names.
+    lowercase: String,
 }
 
 impl OpenElements {
-    /// Opens an element named `name` (lowercase).
-    fn push(&mut self, name: String) {
-        let index = self.open.len();
-        if SPECIAL_TAGS.contains(&name.as_str()) {
-            self.specials.push(index);
+    /// The number of the tag name `name`, in any case.
+    fn intern(&mut self, name: &str) -> usize {
+        self.lowercase.clear();
+        self.lowercase
+            .extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        if let Some(&number) = self.numbers.get(&self.lowercase) {
+            return number;
         }
-        if SCOPE_TAGS.contains(&name.as_str()) {
-            self.scopes.push(index);
-        }
-        self.foreign += usize::from(is_foreign_root(&name));
-        self.positions.entry(name.clone()).or_default().push(index);
-        self.open.push(name);
+        let number = self.kinds.len();
+        self.kinds.push(TagKind::of(&self.lowercase));
+        self.positions.push(Vec::new());
+        self.numbers.insert(self.lowercase.clone(), number);
+        number
     }
 
-    /// Closes `name` and everything opened inside it, when the parser would; otherwise nothing.
-    fn close(&mut self, name: &str) {
-        let Some(&index) = self.positions.get(name).and_then(|indexes| indexes.last()) else {
+    /// Opens an element of the interned name `tag`.
+    fn push(&mut self, tag: usize) {
+        let index = self.open.len();
+        let kind = self.kinds[tag];
+        if kind.special {
+            self.specials.push(index);
+        }
+        if kind.scope {
+            self.scopes.push(index);
+        }
+        self.foreign += usize::from(kind.foreign_root);
+        self.positions[tag].push(index);
+        self.open.push(tag);
+    }
+
+    /// Closes `tag` and everything opened inside it, when the parser would; otherwise nothing.
+    fn close(&mut self, tag: usize) {
+        let Some(&index) = self.positions[tag].last() else {
             return;
         };
-        let barrier = if SPECIAL_TAGS.contains(&name) {
+        let barrier = if self.kinds[tag].special {
             self.scopes.last()
         } else {
             self.specials.last()
@@ -464,16 +510,14 @@ impl OpenElements {
         while self.open.len() > index {
             let popped = self.open.pop().expect("the stack is longer than index");
             let at = self.open.len();
-            if let Some(indexes) = self.positions.get_mut(&popped) {
-                indexes.pop();
-            }
+            self.positions[popped].pop();
             if self.specials.last() == Some(&at) {
                 self.specials.pop();
             }
             if self.scopes.last() == Some(&at) {
                 self.scopes.pop();
             }
-            self.foreign -= usize::from(is_foreign_root(&popped));
+            self.foreign -= usize::from(self.kinds[popped].foreign_root);
         }
     }
 }
@@ -632,7 +676,7 @@ fn main_content(html: &Html) -> NodeRef<'_, Node> {
 /// child leaves out is only links, or a line or two with no paragraph or heading of its own.
 fn descend_to_content<'a>(
     mut node: NodeRef<'a, Node>,
-    tallies: &HashMap<NodeId, Tally>,
+    tallies: &FxHashMap<NodeId, Tally>,
 ) -> NodeRef<'a, Node> {
     loop {
         let Some(whole) = tallies.get(&node.id()) else {
@@ -690,8 +734,8 @@ impl Tally {
 }
 
 /// For every element under `root` outside chrome, in one iterative pass, the text it holds.
-fn text_tallies(root: NodeRef<'_, Node>) -> HashMap<NodeId, Tally> {
-    let mut tallies = HashMap::new();
+fn text_tallies(root: NodeRef<'_, Node>) -> FxHashMap<NodeId, Tally> {
+    let mut tallies = FxHashMap::default();
     let mut open: Vec<Tally> = Vec::new();
     let mut skipping = None;
     let mut link_depth = 0usize;
@@ -758,28 +802,49 @@ impl Chrome {
 
 /// Whether an element is chrome to skip with everything inside it.
 fn is_dropped(element: &Element, chrome: Chrome) -> bool {
-    DROPPED_TAGS.contains(&element.name())
-        || (chrome.headers && element.name() == "header")
-        || is_chrome(element, chrome)
+    let name = element.name();
+    DROPPED_TAGS.contains(&name) || (chrome.headers && name == "header") || is_chrome(element, chrome)
 }
 
-/// Chrome by role, hidden state, or the words of its id and classes.
+/// Chrome by role, hidden state, or the words of its id and classes. One pass over the
+/// attributes without allocating: this runs for every element of every page.
 fn is_chrome(element: &Element, chrome: Chrome) -> bool {
-    if has_word(element.attr("role"), &CHROME_ROLES)
-        || element.attr("hidden").is_some()
-        || element.attr("aria-hidden") == Some("true")
-        || element
-            .attr("style")
-            .is_some_and(|style| style.replace(' ', "").contains("display:none"))
-    {
-        return true;
+    let mut words = NameWords::default();
+    for (name, value) in element.attrs() {
+        let hidden = match name {
+            "role" => has_word(Some(value), &CHROME_ROLES),
+            "hidden" => true,
+            "aria-hidden" => value == "true",
+            "style" => hides(value),
+            "id" | "class" if chrome.class_words => {
+                words.add(value);
+                false
+            }
+            _ => false,
+        };
+        if hidden {
+            return true;
+        }
     }
-    if !chrome.class_words {
-        return false;
+    words.chrome || (chrome.headers && words.header && !words.content)
+}
+
+/// Whether an inline style says `display: none`, spaces and case aside.
+fn hides(style: &str) -> bool {
+    const HIDDEN: &[u8] = b"display:none";
+    let mut matched = 0;
+    for byte in style.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        let byte = byte.to_ascii_lowercase();
+        matched = if byte == HIDDEN[matched] {
+            matched + 1
+        } else {
+            usize::from(byte == HIDDEN[0])
+        };
+        if matched == HIDDEN.len() {
+            return true;
+        }
     }
-    let words = class_words(element);
-    let named_in = |list: &[&str]| words.iter().any(|word| list.contains(&word.as_str()));
-    named_in(&CHROME_WORDS) || (chrome.headers && named_in(&HEADER_WORDS) && !named_in(&CONTENT_WORDS))
+    false
 }
 
 /// Whether a space-separated attribute value (such as `role`) holds one of `words`.
@@ -791,32 +856,65 @@ fn has_word(value: Option<&str>, words: &[&str]) -> bool {
     })
 }
 
-/// The lowercase words of an element's id and class names, split at punctuation and camel case
-/// (`cookieBanner`, `site-header`, `ad_slot`), so that `shadow` or `header-image` never contain
-/// `ad`; names that describe a state (`has-sidebar`) are left out.
-fn class_words(element: &Element) -> Vec<String> {
-    let names = element.attr("id").into_iter().chain(element.attr("class"));
-    let mut words = Vec::new();
-    for name in names.flat_map(str::split_ascii_whitespace) {
-        let mut parts = Vec::new();
-        let mut part = String::new();
-        let mut previous_lower = false;
-        for c in name.chars() {
-            if !c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && previous_lower) {
-                parts.extend((!part.is_empty()).then(|| std::mem::take(&mut part)));
+/// Which of the word lists an element's id and class names draw on. Names are split into
+/// lowercase words at punctuation and camel case (`cookieBanner`, `site-header`, `ad_slot`), so
+/// that `shadow` or `header-image` never contain `ad`; a name that starts with a state word
+/// (`has-sidebar`, `no-comments`) describes a state, not the element, and is left out.
+#[derive(Debug, Default)]
+struct NameWords {
+    chrome: bool,
+    header: bool,
+    content: bool,
+}
+
+impl NameWords {
+    /// Longer words are in none of the lists.
+    const LONGEST: usize = 16;
+
+    /// Takes in the names of one `id` or `class` value.
+    fn add(&mut self, value: &str) {
+        for name in value.split_ascii_whitespace() {
+            let mut buffer = [0u8; Self::LONGEST];
+            let mut length = 0;
+            let mut first = true;
+            let mut previous_lower = false;
+            let mut bytes = name.bytes().peekable();
+            while let Some(byte) = bytes.next() {
+                if byte.is_ascii_alphanumeric() {
+                    if length < Self::LONGEST {
+                        buffer[length] = byte.to_ascii_lowercase();
+                    }
+                    length += 1;
+                    previous_lower = byte.is_ascii_lowercase() || byte.is_ascii_digit();
+                }
+                let ends_word = match bytes.peek() {
+                    None => true,
+                    Some(next) => {
+                        !next.is_ascii_alphanumeric() || (next.is_ascii_uppercase() && previous_lower)
+                    }
+                };
+                if !byte.is_ascii_alphanumeric() {
+                    previous_lower = false;
+                }
+                if !ends_word || length == 0 {
+                    continue;
+                }
+                let word = if length > Self::LONGEST {
+                    ""
+                } else {
+                    std::str::from_utf8(&buffer[..length]).unwrap_or_default()
+                };
+                length = 0;
+                if first && bytes.peek().is_some() && STATE_WORDS.contains(&word) {
+                    break;
+                }
+                first = false;
+                self.chrome |= CHROME_WORDS.contains(&word);
+                self.header |= HEADER_WORDS.contains(&word);
+                self.content |= CONTENT_WORDS.contains(&word);
             }
-            if c.is_ascii_alphanumeric() {
-                part.push(c.to_ascii_lowercase());
-            }
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
         }
-        parts.extend((!part.is_empty()).then_some(part));
-        if parts.len() > 1 && STATE_WORDS.contains(&parts[0].as_str()) {
-            continue;
-        }
-        words.extend(parts);
     }
-    words
 }
 
 /// All text under a node except in chrome (such as a heading's permalink mark), white space collapsed.
@@ -1473,6 +1571,26 @@ mod tests {
             text,
             "Shadows stay.\nDownloads stay.\nState classes stay.\nHeadlines stay.\n"
         );
+    }
+
+    #[test]
+    fn name_words_split_at_punctuation_and_camel_case() {
+        let words = |value: &str| {
+            let mut words = NameWords::default();
+            words.add(value);
+            (words.chrome, words.header, words.content)
+        };
+        assert_eq!(words("cookieBanner"), (true, false, false));
+        assert_eq!(words("site-header article_body"), (false, true, true));
+        assert_eq!(
+            words("has-sidebar no-comments is-sticky-header"),
+            (false, false, false)
+        );
+        assert_eq!(words("shadow headline download"), (false, false, false));
+        assert_eq!(words("navigationadvertisementcookie ad"), (true, false, false));
+        assert_eq!(words("navigationadvertisementcookie"), (false, false, false));
+        assert!(hides("color: red; DISPLAY : None"));
+        assert!(!hides("display: block; none"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The one tantivy schema of a citedex index, its version, and the analyzer its text fields use.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use tantivy::Index;
 use tantivy::schema::{
     Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -101,7 +101,7 @@ const STEM_CACHE_WORDS: usize = 200_000;
 /// words, and stemming is a good part of indexing time. Each analyzer clone has its own cache.
 #[derive(Clone, Default)]
 struct CachedStemmer {
-    cache: HashMap<String, String>,
+    cache: FxHashMap<String, String>,
 }
 
 impl TokenFilter for CachedStemmer {
@@ -118,7 +118,7 @@ impl TokenFilter for CachedStemmer {
 /// The tokenizer stage that applies [`CachedStemmer`].
 #[derive(Clone)]
 struct CachedStemmerFilter<T> {
-    cache: HashMap<String, String>,
+    cache: FxHashMap<String, String>,
     inner: T,
 }
 
@@ -140,7 +140,7 @@ impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
 /// Tokens of the inner stream, stemmed.
 struct CachedStemmerStream<'a, T> {
     tail: T,
-    cache: &'a mut HashMap<String, String>,
+    cache: &'a mut FxHashMap<String, String>,
     stemmer: frostem::Stemmer,
 }
 
