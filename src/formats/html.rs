@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use ego_tree::iter::Edge;
 use ego_tree::{NodeId, NodeRef};
@@ -651,12 +651,22 @@ fn main_content(html: &Html) -> NodeRef<'_, Node> {
         .iter()
         .find(|(_, e)| e.name() == "body")
         .map_or_else(|| html.tree.root(), |(node, _)| *node);
-    let tallies = text_tallies(body);
+    let is_main = |e: &Element| e.name() == "main" || has_word(e.attr("role"), &["main"]);
+    // Whatever holds the page's <main> is not chrome, whatever its name: Read the Docs wraps its
+    // content in `wy-nav-content-wrap`, ASP.NET pages in a <form>.
+    let mut holders = FxHashSet::default();
+    for (main, _) in elements.iter().filter(|(_, e)| is_main(e)) {
+        for ancestor in main.ancestors() {
+            if !holders.insert(ancestor.id()) {
+                break;
+            }
+        }
+    }
+    let tallies = text_tallies(body, &holders);
     let score = |node: &NodeRef<'_, Node>| tallies.get(&node.id()).map(Tally::score);
     let body_score = score(&body).unwrap_or_default();
     // A <main> or <article> inside chrome has no tally; one with a sliver of the text is a teaser.
     let fair_share = |node: &NodeRef<'_, Node>| score(node).is_some_and(|own| own * 4 >= body_score);
-    let is_main = |e: &Element| e.name() == "main" || has_word(e.attr("role"), &["main"]);
     if let Some((main, _)) = elements.iter().find(|(node, e)| is_main(e) && fair_share(node)) {
         return *main;
     }
@@ -733,8 +743,9 @@ impl Tally {
     }
 }
 
-/// For every element under `root` outside chrome, in one iterative pass, the text it holds.
-fn text_tallies(root: NodeRef<'_, Node>) -> FxHashMap<NodeId, Tally> {
+/// For every element under `root` outside chrome, in one iterative pass, the text it holds;
+/// elements in `holders` are never taken for chrome.
+fn text_tallies(root: NodeRef<'_, Node>, holders: &FxHashSet<NodeId>) -> FxHashMap<NodeId, Tally> {
     let mut tallies = FxHashMap::default();
     let mut open: Vec<Tally> = Vec::new();
     let mut skipping = None;
@@ -742,7 +753,11 @@ fn text_tallies(root: NodeRef<'_, Node>) -> FxHashMap<NodeId, Tally> {
     for edge in root.traverse() {
         match edge {
             Edge::Open(node) if skipping.is_none() => match node.value() {
-                Node::Element(element) if node.id() != root.id() && is_dropped(element, Chrome::PAGE) => {
+                Node::Element(element)
+                    if node.id() != root.id()
+                        && !holders.contains(&node.id())
+                        && is_dropped(node, element, Chrome::PAGE) =>
+                {
                     skipping = Some(node.id());
                 }
                 Node::Element(element) => {
@@ -788,7 +803,8 @@ fn text_tallies(root: NodeRef<'_, Node>) -> FxHashMap<NodeId, Tally> {
 struct Chrome {
     /// Whether `<header>` and header-like class names are chrome: at page level, not in an article.
     headers: bool,
-    /// Whether id and class words mark chrome; off for the retry when they swallowed the content.
+    /// Whether id and class words mark containers as chrome; off for the retry when a container's
+    /// name swallowed the content. Smaller elements (a permalink, a share button) stay chrome.
     class_words: bool,
 }
 
@@ -801,23 +817,34 @@ impl Chrome {
 }
 
 /// Whether an element is chrome to skip with everything inside it.
-fn is_dropped(element: &Element, chrome: Chrome) -> bool {
+fn is_dropped(node: NodeRef<'_, Node>, element: &Element, chrome: Chrome) -> bool {
     let name = element.name();
-    DROPPED_TAGS.contains(&name) || (chrome.headers && name == "header") || is_chrome(element, chrome)
+    DROPPED_TAGS.contains(&name) || (chrome.headers && name == "header") || is_chrome(node, element, chrome)
 }
 
 /// Chrome by role, hidden state, or the words of its id and classes. One pass over the
 /// attributes without allocating: this runs for every element of every page.
-fn is_chrome(element: &Element, chrome: Chrome) -> bool {
+fn is_chrome(node: NodeRef<'_, Node>, element: &Element, chrome: Chrome) -> bool {
     let mut words = NameWords::default();
+    let class_words = chrome.class_words || !CONTAINER_TAGS.contains(&element.name());
     for (name, value) in element.attrs() {
         let hidden = match name {
             "role" => has_word(Some(value), &CHROME_ROLES),
             "hidden" => true,
             "aria-hidden" => value == "true",
             "style" => hides(value),
-            "id" | "class" if chrome.class_words => {
+            "class" if class_words => {
                 words.add(value);
+                false
+            }
+            "id" if class_words => {
+                let mut id_words = NameWords::default();
+                id_words.add(value);
+                words.content |= id_words.content;
+                if (id_words.chrome || id_words.header) && is_chosen_id(node, value, id_words.count) {
+                    words.chrome |= id_words.chrome;
+                    words.header |= id_words.header;
+                }
                 false
             }
             _ => false,
@@ -856,6 +883,19 @@ fn has_word(value: Option<&str>, words: &[&str]) -> bool {
     })
 }
 
+/// Whether an id was chosen by the page's author, rather than made by a generator from a heading
+/// (`<section id="overlay-support">`, `<div id="comments"><h2>Comments</h2>`) or an API name
+/// (`<dt id="http.cookiejar.DefaultCookiePolicy">`): only chosen ids say what an element is.
+fn is_chosen_id(node: NodeRef<'_, Node>, id: &str, words: usize) -> bool {
+    let is_section = node.value().as_element().is_some_and(|e| e.name() == "section");
+    let starts_with_heading = || {
+        node.children()
+            .find_map(|child| child.value().as_element())
+            .is_some_and(|first| heading_level(first.name()).is_some())
+    };
+    words <= 3 && !id.contains('.') && !is_section && !starts_with_heading()
+}
+
 /// Which of the word lists an element's id and class names draw on. Names are split into
 /// lowercase words at punctuation and camel case (`cookieBanner`, `site-header`, `ad_slot`), so
 /// that `shadow` or `header-image` never contain `ad`; a name that starts with a state word
@@ -865,6 +905,8 @@ struct NameWords {
     chrome: bool,
     header: bool,
     content: bool,
+    /// How many words were taken in.
+    count: usize,
 }
 
 impl NameWords {
@@ -909,6 +951,7 @@ impl NameWords {
                     break;
                 }
                 first = false;
+                self.count += 1;
                 self.chrome |= CHROME_WORDS.contains(&word);
                 self.header |= HEADER_WORDS.contains(&word);
                 self.content |= CONTENT_WORDS.contains(&word);
@@ -924,7 +967,7 @@ fn text_of(node: NodeRef<'_, Node>, chrome: Chrome) -> String {
     for edge in node.traverse() {
         match edge {
             Edge::Open(inner) if skipping.is_none() => match inner.value() {
-                Node::Element(element) if inner.id() != node.id() && is_dropped(element, chrome) => {
+                Node::Element(element) if inner.id() != node.id() && is_dropped(inner, element, chrome) => {
                     skipping = Some(inner.id())
                 }
                 Node::Element(element) if element.name() == "br" => text.push(' '),
@@ -989,7 +1032,7 @@ impl<'t> Walker<'t> {
                     match node.value() {
                         Node::Text(text) => self.buffer.push_str(text),
                         Node::Element(element)
-                            if node.id() != root.id() && is_dropped(element, self.chrome) =>
+                            if node.id() != root.id() && is_dropped(node, element, self.chrome) =>
                         {
                             skipping = Some(node.id());
                         }
@@ -1493,7 +1536,7 @@ mod tests {
             }
             tree.get_mut(id).unwrap().append(text);
             let root = tree.root();
-            let tallies = text_tallies(root);
+            let tallies = text_tallies(root, &FxHashSet::default());
             assert_eq!(tallies[&id].text, "bottom text".len());
             let outermost = root.first_child().unwrap();
             assert_eq!(descend_to_content(outermost, &tallies).id(), id);
@@ -1594,6 +1637,48 @@ mod tests {
     }
 
     #[test]
+    fn generated_ids_do_not_make_content_chrome() {
+        let page = r#"<html><body><main>
+            <section id="overlay-support"><h2>Overlay support</h2><p>Overlays stay.</p></section>
+            <dl><dt id="http.cookiejar.DefaultCookiePolicy">class DefaultCookiePolicy</dt><dd>Policies stay.</dd></dl>
+            <div id="comments"><h2>Comments</h2><p>A titled block stays.</p></div>
+            <div id="comments">Untitled comments go.</div>
+            <div id="share-this-page">Sharing goes.</div>
+            </main></body></html>"#;
+        let text = all_text(&read(page).sections);
+        assert_eq!(
+            text,
+            "Overlays stay.\nclass DefaultCookiePolicy\nPolicies stay.\nA titled block stays.\n"
+        );
+    }
+
+    #[test]
+    fn a_chrome_named_wrapper_around_main_is_not_chrome() {
+        // Read the Docs: the whole page sits in `wy-nav-content-wrap`, "nav" being a chrome word.
+        let prose = "Sentences of the documentation page that make up its content. ".repeat(12);
+        let page = format!(
+            r##"<html><head><title>Host bridges</title></head><body>
+            <nav class="wy-nav-side">Side menu</nav>
+            <section class="wy-nav-content-wrap"><nav class="wy-nav-top">Top menu</nav>
+            <div role="main" class="document"><h1>Host bridges<a class="headerlink" href="#h">¶</a></h1>
+            <p>{prose}</p><h2>Windows<a class="headerlink" href="#w">¶</a></h2><p>{prose}</p></div>
+            <footer>Footer words</footer></section></body></html>"##
+        );
+        let doc = read(&page);
+        assert_eq!(paths(&doc), ["", "Windows"]);
+        let text = all_text(&doc.sections);
+        assert_eq!(text.matches("Sentences of the documentation").count(), 24);
+        for chrome in ["¶", "menu", "Footer"] {
+            assert!(!text.contains(chrome), "{chrome:?} leaked");
+        }
+        // ASP.NET: a <form> around the whole page, which no retry without class words brings back.
+        let page = page
+            .replace("<body>", "<body><form id=\"aspnetForm\" method=\"post\">")
+            .replace("</body>", "</form></body>");
+        assert_eq!(all_text(&read(&page).sections), text);
+    }
+
+    #[test]
     fn header_words_are_chrome_at_page_level_and_content_inside_an_article() {
         // Prose straight in <body>: the walk starts at page level, where a header-like block is chrome.
         let page = r#"<html><body><div class="site-header">Masthead words</div>
@@ -1614,6 +1699,14 @@ mod tests {
         let prose = "A wrapper named after its sidebar still holds the article. ".repeat(20);
         let page = format!(
             "<html><body><main><div class=\"content-with-sidebar\"><h2>Only</h2><p>{prose}</p></div></main></body></html>"
+        );
+        let doc = read(&page);
+        assert_eq!(paths(&doc), ["Only"]);
+        assert_eq!(doc.sections[0].blocks, [paragraph(prose.trim())]);
+        // Only containers are read again: a permalink or a share link is still chrome.
+        let page = page.replace(
+            "<h2>Only</h2>",
+            "<h2>Only<a class=\"headerlink\" href=\"#only\">¶</a></h2><a class=\"share\">Share this</a>",
         );
         let doc = read(&page);
         assert_eq!(paths(&doc), ["Only"]);
