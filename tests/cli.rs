@@ -862,11 +862,18 @@ fn words_close_together_rank_higher() {
 }
 
 #[test]
-fn typos_fall_back_to_the_closest_indexed_word() {
+fn typos_fall_back_to_the_closest_indexed_word_when_a_query_finds_little() {
     let kb = query_language_base();
     let results = kb.search_json("diabetis");
     assert_eq!(results.notes, ["showing results for \"diabetes\""]);
     assert_eq!(ids(&results), ["kb/sources/nerves.md#0"]);
+    // A query that finds plenty as written keeps its words: the correction is only suggested.
+    let plenty = kb.search_json("nerve diabetis");
+    assert_eq!(
+        plenty.notes,
+        ["\"diabetis\" occurs in no passage; did you mean \"nerve diabetes\"?"]
+    );
+    assert_eq!(plenty.total_hits, kb.search_json("nerve").total_hits);
     // Known words are left alone, and nothing is invented for short or far-off words.
     assert!(kb.search_json("diabetes").notes.is_empty());
     assert_eq!(kb.citedex(&["search", "xq"]).status.code(), Some(1));

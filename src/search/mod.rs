@@ -36,6 +36,8 @@ const PUBLISHER_BOOST: f32 = 0.2;
 const PROXIMITY_SLOP: u32 = 3;
 /// Weight of the proximity bonus of one pair of query words.
 const PROXIMITY_BOOST: f32 = 0.5;
+/// A plain-word query matching fewer passages than this is retried with its typos corrected.
+const FEW_HITS: usize = 3;
 /// Decompressed store blocks kept in memory while exporting.
 const STORE_CACHE_BLOCKS: usize = 16;
 /// Longest snippet, in characters.
@@ -173,27 +175,46 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
     })?;
     let reader = open.index.reader()?;
     let searcher = reader.searcher();
-    let mut notes = Vec::new();
-    let clauses = query_clauses(open, &searcher, query, &mut notes)?;
-    let ranked: Box<dyn Query> = match clauses.as_slice() {
-        [only] => only.box_clone(),
-        _ => Box::new(BooleanQuery::new(
-            clauses.iter().map(|q| (Occur::Should, q.box_clone())).collect(),
-        )),
+    let effective = expand_prefixes(&searcher, open, &query::rewrite(query))?;
+    let mut run = Run::new(open, &searcher, query, &effective, options.limit)?;
+    let words = query::words(&effective);
+    let stored_text = [open.fields.body, open.fields.title, open.fields.section];
+    let corrected = if query::is_plain(&effective) {
+        vocabulary::correct(&searcher, open.fields.content, &stored_text, &words)?
+    } else {
+        None
     };
-    let collector = (Count, TopDocs::with_limit(options.limit.max(1)).order_by_score());
-    let (total_hits, top) = searcher
-        .search(&ranked, &collector)
-        .map_err(|error| match error {
-            // Some queries parse but cannot run on this schema (a range over a text field, say).
-            tantivy::TantivyError::SchemaError(_)
-            | tantivy::TantivyError::FieldNotFound(_)
-            | tantivy::TantivyError::InvalidArgument(_) => SearchError::Query {
-                query: query.to_string(),
-                error: QueryError::Unsupported(error.to_string()),
-            },
-            other => SearchError::Index(other),
-        })?;
+    // Only a query that finds little is rewritten; otherwise the correction is only suggested, as
+    // a word missing from the index (a name, a rare term) is not always a typo.
+    if let Some(corrected) = corrected {
+        let text = corrected.join(" ");
+        if run.total_hits < FEW_HITS {
+            let retried = Run::new(open, &searcher, query, &text, options.limit)?;
+            if retried.total_hits > run.total_hits {
+                run = retried;
+                run.notes.insert(0, format!("showing results for {text:?}"));
+            }
+        } else {
+            let missing: Vec<String> = words
+                .iter()
+                .zip(&corrected)
+                .filter(|(word, correction)| *word != correction)
+                .map(|(word, _)| format!("{word:?}"))
+                .collect();
+            let verb = if missing.len() == 1 { "occurs" } else { "occur" };
+            run.notes.push(format!(
+                "{} {verb} in no passage; did you mean {text:?}?",
+                missing.join(", ")
+            ));
+        }
+    }
+    let Run {
+        clauses,
+        ranked,
+        total_hits,
+        top,
+        notes,
+    } = run;
     let snippets = snippet_generator(&searcher, &*ranked, open.fields)?;
     // tantivy's phrase explanation asserts (in debug builds) on documents the phrase does not
     // match, so each clause is explained only where it matches.
@@ -222,28 +243,72 @@ pub fn search(open: &OpenIndex, query: &str, options: SearchOptions) -> Result<S
     })
 }
 
-/// The clauses whose scores add up to a passage's score: the parsed query, then for a plain-word
-/// query one proximity bonus per pair of consecutive words. Typo corrections and abbreviation
-/// expansions are applied on the way and reported in `notes`.
+/// One query text run against the index: the clauses it became, and what they found.
+struct Run {
+    /// The clauses whose scores add up to a passage's score.
+    clauses: Vec<Box<dyn Query>>,
+    /// The clauses as one query.
+    ranked: Box<dyn Query>,
+    /// How many passages match.
+    total_hits: usize,
+    /// The best passages, best first.
+    top: Vec<(f32, DocAddress)>,
+    /// What was done to the query on the way, for the user.
+    notes: Vec<String>,
+}
+
+impl Run {
+    /// Runs `effective`, the rewritten form of the user's `query`, for the best `limit` passages.
+    fn new(
+        open: &OpenIndex,
+        searcher: &Searcher,
+        query: &str,
+        effective: &str,
+        limit: usize,
+    ) -> Result<Run, SearchError> {
+        let mut notes = Vec::new();
+        let clauses = query_clauses(open, searcher, effective, &mut notes)?;
+        let ranked: Box<dyn Query> = match clauses.as_slice() {
+            [only] => only.box_clone(),
+            _ => Box::new(BooleanQuery::new(
+                clauses.iter().map(|q| (Occur::Should, q.box_clone())).collect(),
+            )),
+        };
+        let collector = (Count, TopDocs::with_limit(limit.max(1)).order_by_score());
+        let (total_hits, top) = searcher
+            .search(&ranked, &collector)
+            .map_err(|error| match error {
+                // Some queries parse but cannot run on this schema (a range over a text field).
+                tantivy::TantivyError::SchemaError(_)
+                | tantivy::TantivyError::FieldNotFound(_)
+                | tantivy::TantivyError::InvalidArgument(_) => SearchError::Query {
+                    query: query.to_string(),
+                    error: QueryError::Unsupported(error.to_string()),
+                },
+                other => SearchError::Index(other),
+            })?;
+        Ok(Run {
+            clauses,
+            ranked,
+            total_hits,
+            top,
+            notes,
+        })
+    }
+}
+
+/// The clauses whose scores add up to a passage's score for the rewritten query `effective`: the
+/// parsed query, then for a plain-word query one proximity bonus per pair of consecutive words.
+/// Abbreviation expansions are added on the way and reported in `notes`.
 fn query_clauses(
     open: &OpenIndex,
     searcher: &Searcher,
-    query: &str,
+    effective: &str,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Box<dyn Query>>, SearchError> {
-    let f = open.fields;
-    let mut effective = expand_prefixes(searcher, open, &query::rewrite(query))?;
-    let plain = query::is_plain(&effective);
-    let stored_text = [f.body, f.title, f.section];
-    if plain
-        && let Some(corrected) =
-            vocabulary::correct(searcher, f.content, &stored_text, &query::words(&effective))?
-    {
-        effective = corrected.join(" ");
-        notes.push(format!("showing results for {effective:?}"));
-    }
-    let words = query::words(&effective);
-    let mut parse_text = effective.clone();
+    let plain = query::is_plain(effective);
+    let words = query::words(effective);
+    let mut parse_text = effective.to_string();
     if plain {
         for extra in query::abbreviation_expansions(&words, &open.catalog.abbreviations) {
             notes.push(format!("also searching for {extra}"));
@@ -253,7 +318,11 @@ fn query_clauses(
     }
     let mut clauses = vec![parse(&query_parser(open), &parse_text, notes)];
     if plain {
-        clauses.extend(proximity_clauses(searcher, f.content, &words.join(" "))?);
+        clauses.extend(proximity_clauses(
+            searcher,
+            open.fields.content,
+            &words.join(" "),
+        )?);
     }
     Ok(clauses)
 }
