@@ -10,6 +10,7 @@
 //! nesting depth, so markup deeper than [`MAX_PARSE_DEPTH`] is flattened to text before it parses.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -244,6 +245,62 @@ const BLOCK_TAGS: [&str; 29] = [
 const CONTAINER_TAGS: [&str; 9] = [
     "div", "section", "article", "main", "td", "table", "tbody", "tr", "center",
 ];
+
+/// What the tag lists above say of one tag name.
+#[derive(Debug, Default, Clone, Copy)]
+struct TagTraits {
+    dropped: bool,
+    block: bool,
+    container: bool,
+}
+
+/// The traits of every listed tag name, for one hash lookup per element instead of a scan of
+/// each list: this runs for every element of every page.
+static TAG_TRAITS: LazyLock<FxHashMap<&'static str, TagTraits>> = LazyLock::new(|| {
+    let mut traits: FxHashMap<&'static str, TagTraits> = FxHashMap::default();
+    for tag in DROPPED_TAGS {
+        traits.entry(tag).or_default().dropped = true;
+    }
+    for tag in BLOCK_TAGS {
+        traits.entry(tag).or_default().block = true;
+    }
+    for tag in CONTAINER_TAGS {
+        traits.entry(tag).or_default().container = true;
+    }
+    traits
+});
+
+/// The traits of tag `name`; none for a tag in no list.
+fn tag_traits(name: &str) -> TagTraits {
+    TAG_TRAITS.get(name).copied().unwrap_or_default()
+}
+
+/// What the word lists above say of one word of an id or class name.
+#[derive(Debug, Default, Clone, Copy)]
+struct WordTraits {
+    chrome: bool,
+    header: bool,
+    content: bool,
+    state: bool,
+}
+
+/// The traits of every listed word, for one hash lookup per word of a name.
+static WORD_TRAITS: LazyLock<FxHashMap<&'static str, WordTraits>> = LazyLock::new(|| {
+    let mut traits: FxHashMap<&'static str, WordTraits> = FxHashMap::default();
+    for word in CHROME_WORDS {
+        traits.entry(word).or_default().chrome = true;
+    }
+    for word in HEADER_WORDS {
+        traits.entry(word).or_default().header = true;
+    }
+    for word in CONTENT_WORDS {
+        traits.entry(word).or_default().content = true;
+    }
+    for word in STATE_WORDS {
+        traits.entry(word).or_default().state = true;
+    }
+    traits
+});
 
 /// Parses an HTML page.
 pub fn read(text: &str) -> Document {
@@ -651,7 +708,12 @@ fn main_content(html: &Html) -> NodeRef<'_, Node> {
         .iter()
         .find(|(_, e)| e.name() == "body")
         .map_or_else(|| html.tree.root(), |(node, _)| *node);
-    let is_main = |e: &Element| e.name() == "main" || has_word(e.attr("role"), &["main"]);
+    // Through `attrs` rather than `attr`, which makes an atom of the name on every call.
+    let is_main = |e: &Element| {
+        e.name() == "main"
+            || e.attrs()
+                .any(|(name, value)| name == "role" && has_word(Some(value), &["main"]))
+    };
     // Whatever holds the page's <main> is not chrome, whatever its name: Read the Docs wraps its
     // content in `wy-nav-content-wrap`, ASP.NET pages in a <form>.
     let mut holders = FxHashSet::default();
@@ -698,7 +760,7 @@ fn descend_to_content<'a>(
                 child
                     .value()
                     .as_element()
-                    .is_some_and(|e| CONTAINER_TAGS.contains(&e.name()))
+                    .is_some_and(|e| tag_traits(e.name()).container)
             })
             .filter_map(|child| Some((child, tallies.get(&child.id())?)))
             .max_by_key(|(_, tally)| tally.prose());
@@ -819,14 +881,14 @@ impl Chrome {
 /// Whether an element is chrome to skip with everything inside it.
 fn is_dropped(node: NodeRef<'_, Node>, element: &Element, chrome: Chrome) -> bool {
     let name = element.name();
-    DROPPED_TAGS.contains(&name) || (chrome.headers && name == "header") || is_chrome(node, element, chrome)
+    tag_traits(name).dropped || (chrome.headers && name == "header") || is_chrome(node, element, chrome)
 }
 
 /// Chrome by role, hidden state, or the words of its id and classes. One pass over the
 /// attributes without allocating: this runs for every element of every page.
 fn is_chrome(node: NodeRef<'_, Node>, element: &Element, chrome: Chrome) -> bool {
     let mut words = NameWords::default();
-    let class_words = chrome.class_words || !CONTAINER_TAGS.contains(&element.name());
+    let class_words = chrome.class_words || !tag_traits(element.name()).container;
     for (name, value) in element.attrs() {
         let hidden = match name {
             "role" => has_word(Some(value), &CHROME_ROLES),
@@ -947,14 +1009,15 @@ impl NameWords {
                     std::str::from_utf8(&buffer[..length]).unwrap_or_default()
                 };
                 length = 0;
-                if first && bytes.peek().is_some() && STATE_WORDS.contains(&word) {
+                let traits = WORD_TRAITS.get(word).copied().unwrap_or_default();
+                if first && bytes.peek().is_some() && traits.state {
                     break;
                 }
                 first = false;
                 self.count += 1;
-                self.chrome |= CHROME_WORDS.contains(&word);
-                self.header |= HEADER_WORDS.contains(&word);
-                self.content |= CONTENT_WORDS.contains(&word);
+                self.chrome |= traits.chrome;
+                self.header |= traits.header;
+                self.content |= traits.content;
             }
         }
     }
@@ -1094,8 +1157,8 @@ impl<'t> Walker<'t> {
             "li" => self.flush(),
             "br" => self.buffer.push(' '),
             // Paragraphs inside a list item belong to the item, as in Markdown.
-            _ if BLOCK_TAGS.contains(&tag) && self.list_depth > 0 => self.buffer.push(' '),
-            _ if BLOCK_TAGS.contains(&tag) => self.flush(),
+            _ if tag_traits(tag).block && self.list_depth > 0 => self.buffer.push(' '),
+            _ if tag_traits(tag).block => self.flush(),
             _ => {}
         }
     }
@@ -1120,8 +1183,8 @@ impl<'t> Walker<'t> {
                 }
             }
             "li" => self.flush(),
-            _ if BLOCK_TAGS.contains(&tag) && self.list_depth > 0 => self.buffer.push(' '),
-            _ if BLOCK_TAGS.contains(&tag) => self.flush(),
+            _ if tag_traits(tag).block && self.list_depth > 0 => self.buffer.push(' '),
+            _ if tag_traits(tag).block => self.flush(),
             _ => {}
         }
     }
