@@ -42,6 +42,8 @@ struct Unit {
     words: usize,
     /// Index of the block it came from, so sentences of one paragraph rejoin with a space.
     block: usize,
+    /// Lines of preformatted text, which rejoin with a line break.
+    preformatted: bool,
 }
 
 /// Splits every non-empty section of `document` into passages.
@@ -72,13 +74,24 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
                             words: word_count(&piece),
                             text: piece,
                             block: index,
+                            preformatted: false,
                         });
                     }
                 }
             }
+            Block::Preformatted(text) => {
+                for piece in split_lines(text, size) {
+                    units.push(Unit {
+                        words: word_count(&piece),
+                        text: piece,
+                        block: index,
+                        preformatted: true,
+                    });
+                }
+            }
             Block::List(items) => {
                 // The sentence right before a list introduces it; they travel together.
-                let intro = units.pop_if(|unit| index > 0 && unit.block == index - 1);
+                let intro = units.pop_if(|unit| !unit.preformatted && index > 0 && unit.block == index - 1);
                 let mut text = intro.as_ref().map(|unit| unit.text.clone()).unwrap_or_default();
                 let mut words = intro.map_or(0, |unit| unit.words);
                 for item in items {
@@ -88,6 +101,7 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
                             text: std::mem::take(&mut text),
                             words,
                             block: index,
+                            preformatted: false,
                         });
                         words = 0;
                     }
@@ -102,6 +116,7 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
                     text,
                     words,
                     block: index,
+                    preformatted: false,
                 });
             }
         }
@@ -128,7 +143,8 @@ fn pack(units: Vec<Unit>, size: ChunkSize) -> Vec<String> {
             current_words = 0;
         }
         if !current.is_empty() {
-            current.push(if unit.block == last_block { ' ' } else { '\n' });
+            let same_line = unit.block == last_block && !unit.preformatted;
+            current.push(if same_line { ' ' } else { '\n' });
         }
         current.push_str(&unit.text);
         current_words += unit.words;
@@ -158,6 +174,35 @@ fn split_words(sentence: &str, max_words: usize) -> Vec<String> {
         .chunks(max_words.max(1))
         .map(|piece| piece.join(" "))
         .collect()
+}
+
+/// Splits preformatted text into runs of whole lines of about `min_words` words, small enough for
+/// [`pack`] to balance passages; only a line longer than `max_words` is split inside.
+fn split_lines(text: &str, size: ChunkSize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    let mut current_words = 0;
+    for line in text.lines() {
+        let words = word_count(line);
+        if current_words > 0 && current_words + words > size.min_words {
+            pieces.push(std::mem::take(&mut current).trim_end().to_string());
+            current_words = 0;
+        }
+        if words > size.max_words {
+            pieces.extend(split_words(line, size.max_words));
+            continue;
+        }
+        if current_words == 0 && line.trim().is_empty() {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        current_words += words;
+    }
+    if current_words > 0 {
+        pieces.push(current.trim_end().to_string());
+    }
+    pieces
 }
 
 /// Splits text into sentences at `.`, `!` or `?` (and any closing quotes or brackets) followed
@@ -282,6 +327,40 @@ mod tests {
             "{:?}",
             passages[1].text
         );
+    }
+
+    #[test]
+    fn preformatted_text_keeps_its_lines_and_splits_only_between_them() {
+        let line = |i: usize| format!("    call_{i}(one, two, three, four, five, six, seven, eight)");
+        let long: Vec<String> = (0..60).map(line).collect();
+        let doc = Document {
+            sections: vec![section(
+                &["Example"],
+                vec![
+                    Block::Paragraph("Call it so:".into()),
+                    Block::Preformatted("if ready:\n    go()".into()),
+                    Block::Paragraph("Then list:".into()),
+                    Block::List(vec!["one".into()]),
+                    Block::Preformatted(long.join("\n")),
+                ],
+            )],
+            ..Document::default()
+        };
+        let passages = chunk(&doc, ChunkSize::default());
+        assert!(
+            passages[0]
+                .text
+                .starts_with("Call it so:\nif ready:\n    go()\nThen list:\n- one\n")
+        );
+        let lines: Vec<&str> = passages.iter().flat_map(|p| p.text.lines()).collect();
+        assert_eq!(
+            lines[5..],
+            long.iter().map(String::as_str).collect::<Vec<_>>()[..]
+        );
+        assert!(passages.len() > 1);
+        for passage in &passages {
+            assert!(word_count(&passage.text) <= ChunkSize::default().max_words * 5 / 4);
+        }
     }
 
     #[test]

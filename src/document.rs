@@ -93,17 +93,20 @@ impl Role {
 /// A unit of text inside a section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
-    /// Running text: one paragraph, a quotation or a code block.
+    /// Running text: one paragraph or a quotation, white space collapsed.
     Paragraph(String),
     /// A list; each item is its text without the bullet.
     List(Vec<String>),
+    /// Preformatted text, such as code: its lines and their indentation are kept, as
+    /// [`tidy_preformatted`] leaves them.
+    Preformatted(String),
 }
 
 impl Block {
-    /// The block's text pieces: the paragraph, or each list item.
+    /// The block's text pieces: the paragraph, each list item, or the preformatted text.
     pub fn texts(&self) -> impl Iterator<Item = &str> {
         let pieces: &[String] = match self {
-            Block::Paragraph(text) => std::slice::from_ref(text),
+            Block::Paragraph(text) | Block::Preformatted(text) => std::slice::from_ref(text),
             Block::List(items) => items,
         };
         pieces.iter().map(String::as_str)
@@ -203,7 +206,7 @@ impl SectionBuilder {
     /// Appends a block to the current section (or to the untitled lead section).
     pub fn block(&mut self, block: Block) {
         let empty = match &block {
-            Block::Paragraph(text) => text.trim().is_empty(),
+            Block::Paragraph(text) | Block::Preformatted(text) => text.trim().is_empty(),
             Block::List(items) => items.iter().all(|item| item.trim().is_empty()),
         };
         if empty {
@@ -238,6 +241,25 @@ pub fn collapse_whitespace(text: &str) -> String {
     collapsed
 }
 
+/// Preformatted text made fit for a passage: line ends unified, white space at line ends and
+/// blank lines at either end removed, runs of blank lines cut to one; indentation is kept.
+pub fn tidy_preformatted(text: &str) -> String {
+    let mut tidy = String::with_capacity(text.len());
+    let mut blank_lines = 0;
+    for line in text.lines().map(str::trim_end) {
+        if line.is_empty() {
+            blank_lines += 1;
+            continue;
+        }
+        if !tidy.is_empty() {
+            tidy.push_str(if blank_lines > 0 { "\n\n" } else { "\n" });
+        }
+        blank_lines = 0;
+        tidy.push_str(line);
+    }
+    tidy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +281,14 @@ mod tests {
         );
         assert_eq!(sections[4].role, Role::References);
         assert_eq!(sections[2].role, Role::Body);
+    }
+
+    #[test]
+    fn preformatted_text_keeps_indentation_and_loses_only_blank_edges() {
+        assert_eq!(
+            tidy_preformatted("\r\n\n  fn main() {  \r\n\n\n\n      run();\n  }\n\n"),
+            "  fn main() {\n\n      run();\n  }"
+        );
+        assert_eq!(tidy_preformatted(" \n\t\n"), "");
     }
 }

@@ -19,7 +19,9 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::node::Element;
 use scraper::{Html, Node};
 
-use crate::document::{Block, Document, Kind, Metadata, SectionBuilder, collapse_whitespace};
+use crate::document::{
+    Block, Document, Kind, Metadata, SectionBuilder, collapse_whitespace, tidy_preformatted,
+};
 use crate::references::normalize_date;
 
 /// Elements nested deeper than this are read as running text, without further structure.
@@ -240,6 +242,9 @@ const BLOCK_TAGS: [&str; 29] = [
     "listing",
     "body",
 ];
+
+/// Elements whose text keeps its line breaks and indentation.
+const PREFORMATTED_TAGS: [&str; 3] = ["pre", "listing", "xmp"];
 
 /// Elements that may hold a page's content, for the search by text density.
 const CONTAINER_TAGS: [&str; 9] = [
@@ -1025,6 +1030,11 @@ impl NameWords {
 
 /// All text under a node except in chrome (such as a heading's permalink mark), white space collapsed.
 fn text_of(node: NodeRef<'_, Node>, chrome: Chrome) -> String {
+    collapse_whitespace(&gather_text(node, chrome, ' '))
+}
+
+/// All text under a node except in chrome, as it stands, with `line_break` for each `<br>`.
+fn gather_text(node: NodeRef<'_, Node>, chrome: Chrome, line_break: char) -> String {
     let mut text = String::new();
     let mut skipping = None;
     for edge in node.traverse() {
@@ -1033,7 +1043,7 @@ fn text_of(node: NodeRef<'_, Node>, chrome: Chrome) -> String {
                 Node::Element(element) if inner.id() != node.id() && is_dropped(inner, element, chrome) => {
                     skipping = Some(inner.id())
                 }
-                Node::Element(element) if element.name() == "br" => text.push(' '),
+                Node::Element(element) if element.name() == "br" => text.push(line_break),
                 Node::Text(chunk) => text.push_str(chunk),
                 _ => {}
             },
@@ -1041,7 +1051,7 @@ fn text_of(node: NodeRef<'_, Node>, chrome: Chrome) -> String {
             _ => {}
         }
     }
-    collapse_whitespace(&text)
+    text
 }
 
 /// What one walk over the content produced.
@@ -1107,6 +1117,11 @@ impl<'t> Walker<'t> {
                         Node::Element(element) => match heading_level(element.name()) {
                             Some(level) => {
                                 self.heading(level, node);
+                                skipping = Some(node.id());
+                            }
+                            // In a table cell, code runs on with the row like everything else.
+                            None if PREFORMATTED_TAGS.contains(&element.name()) && self.cell_depth == 0 => {
+                                self.preformatted(node);
                                 skipping = Some(node.id());
                             }
                             None => self.open(element.name()),
@@ -1205,6 +1220,16 @@ impl<'t> Walker<'t> {
             return;
         }
         self.builder.heading(level, &text);
+    }
+
+    /// Emits a `<pre>` as one preformatted block, after the running paragraph and any open list,
+    /// so that the text keeps its order.
+    fn preformatted(&mut self, node: NodeRef<'_, Node>) {
+        self.flush();
+        self.end_list();
+        let text = tidy_preformatted(&gather_text(node, self.chrome, '\n'));
+        self.text_length += text.len();
+        self.builder.block(Block::Preformatted(text));
     }
 
     /// Ends the running paragraph or list item.
@@ -1334,7 +1359,7 @@ mod tests {
                 paragraph("Condition | Link"),
                 paragraph("Pregnancy | Symptoms often fade after birth"),
                 paragraph("Symptoms that wake you every night deserve a visit to a clinician."),
-                paragraph("ferritin < 75 ng/mL"),
+                Block::Preformatted("ferritin  < 75 ng/mL".into()),
             ]
         );
         let text = all_text(&doc.sections);
@@ -1464,7 +1489,7 @@ mod tests {
             .flat_map(|s| &s.blocks)
             .filter_map(|block| match block {
                 Block::List(items) => Some(items),
-                Block::Paragraph(_) => None,
+                Block::Paragraph(_) | Block::Preformatted(_) => None,
             })
             .collect();
         assert_eq!(lists.len(), 24);
@@ -1476,7 +1501,10 @@ mod tests {
         assert_eq!(worked.blocks[0], paragraph("Crop | Packets out | Packets back"));
         assert_eq!(worked.blocks[1], paragraph("Record crop 0.0 | 10 | 5"));
         assert_eq!(worked.blocks[5], paragraph("Term 0"));
-        assert_eq!(worked.blocks[7], paragraph("germinated = 6 of 10 seeds"));
+        assert_eq!(
+            worked.blocks[7],
+            Block::Preformatted("germinated = 6 of 10 seeds".into())
+        );
 
         for chrome in [
             "cookies",
@@ -1774,6 +1802,27 @@ mod tests {
         let doc = read(&page);
         assert_eq!(paths(&doc), ["Only"]);
         assert_eq!(doc.sections[0].blocks, [paragraph(prose.trim())]);
+    }
+
+    #[test]
+    fn code_keeps_its_lines_and_its_place_in_a_list() {
+        let page = "<html><body><main><p>Set it up:</p><ol><li>Import it:<div class=\"highlight\">\
+                    <button class=\"copy\">Copy</button><pre>\n<span class=\"kn\">import</span> asyncio\n\n\n\
+                    def main():\n    loop = asyncio.get_running_loop()   \n</pre></div></li>\
+                    <li>Run it.</li></ol><pre>a<br>b</pre></main></body></html>";
+        let doc = read(page);
+        assert_eq!(
+            doc.sections[0].blocks,
+            [
+                paragraph("Set it up:"),
+                Block::List(vec!["Import it:".into()]),
+                Block::Preformatted(
+                    "import asyncio\n\ndef main():\n    loop = asyncio.get_running_loop()".into()
+                ),
+                Block::List(vec!["Run it.".into()]),
+                Block::Preformatted("a\nb".into()),
+            ]
+        );
     }
 
     #[test]

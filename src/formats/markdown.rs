@@ -4,13 +4,14 @@
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::{ReadError, front_matter};
-use crate::document::{Block, Document, SectionBuilder, collapse_whitespace};
+use crate::document::{Block, Document, SectionBuilder, collapse_whitespace, tidy_preformatted};
 
 /// Where the text of the current inline run goes when its block ends.
 enum Target {
     Heading(u8),
     Paragraph,
     Item,
+    Preformatted,
 }
 
 /// Parses a Markdown file's text.
@@ -64,13 +65,29 @@ pub fn read(text: &str) -> Result<Document, ReadError> {
                     builder.heading(level, &heading);
                 }
             }
+            // A code block keeps its lines: it ends the running paragraph, item and list, and the
+            // list's remaining items form a list of their own after it.
+            Event::Start(Tag::CodeBlock(_)) => {
+                flush_paragraph(&mut buffer, list_depth, &mut list_items, &mut builder);
+                if !list_items.is_empty() {
+                    builder.block(Block::List(std::mem::take(&mut list_items)));
+                }
+                targets.push(Target::Preformatted);
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                targets.pop();
+                builder.block(Block::Preformatted(tidy_preformatted(&buffer)));
+                buffer.clear();
+            }
             // Paragraphs inside a list item belong to the item, which flushes when it ends.
-            Event::Start(Tag::Paragraph | Tag::CodeBlock(_) | Tag::TableRow | Tag::TableHead)
+            Event::Start(Tag::Paragraph | Tag::TableRow | Tag::TableHead)
                 if !matches!(targets.last(), Some(Target::Item)) =>
             {
                 targets.push(Target::Paragraph);
             }
-            Event::End(TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::TableRow)
+            // The next paragraph of a list item.
+            Event::Start(Tag::Paragraph) => buffer.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::TableRow)
                 if matches!(targets.last(), Some(Target::Paragraph)) =>
             {
                 targets.pop();
@@ -154,6 +171,23 @@ mod tests {
         assert!(doc.sections[3].blocks.is_empty());
         assert_eq!(doc.sections[4].role, Role::References);
         assert_eq!(doc.sections[4].blocks[1], Block::Paragraph("a | b".into()));
+    }
+
+    #[test]
+    fn code_blocks_keep_their_lines_and_split_the_list_around_them() {
+        let text = "Steps:\n\n- Install:\n\n  ```sh\n  pip install x\n    --user\n  ```\n- Run.\n\n  Twice.\n\nAfter.\n\n    indented(code)\n";
+        let doc = read(text).unwrap();
+        assert_eq!(
+            doc.sections[0].blocks,
+            [
+                Block::Paragraph("Steps:".into()),
+                Block::List(vec!["Install:".into()]),
+                Block::Preformatted("pip install x\n  --user".into()),
+                Block::List(vec!["Run. Twice.".into()]),
+                Block::Paragraph("After.".into()),
+                Block::Preformatted("indented(code)".into()),
+            ]
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever fields, analyzers, chunking or the stored catalog change; an index records it,
 /// and an incremental update of an index with another version is refused.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name of the English analyzer: split on non-alphanumerics, lowercase, fold accents, stem.
 const ENGLISH: &str = "citedex_en";

@@ -565,18 +565,16 @@ fn excerpt(text: &str, snippet: &tantivy::snippet::Snippet) -> (String, Vec<[usi
     let range = snippet.fragment_range();
     let window_start = floor_char_boundary(text, range.start.saturating_sub(SNIPPET_SLACK));
     let start = text[window_start..range.start]
-        .rfind(['\n', '.', '!', '?', ':'])
-        .map_or(range.start, |i| window_start + i + 1);
+        .rmatch_indices(['\n', '.', '!', '?', ':'])
+        .find(|&(i, mark)| ends_clause(text, window_start + i, mark))
+        .map_or(range.start, |(i, _)| window_start + i + 1);
     let window_end = ceil_char_boundary(text, (range.end + SNIPPET_SLACK).min(text.len()));
     let end = text[range.end..window_end]
-        .find(['\n', '.', '!', '?'])
-        .map_or(range.end, |i| {
+        .match_indices(['\n', '.', '!', '?'])
+        .find(|&(i, mark)| ends_clause(text, range.end + i, mark))
+        .map_or(range.end, |(i, mark)| {
             let stop = range.end + i;
-            if text[stop..].starts_with('\n') {
-                stop
-            } else {
-                stop + 1
-            }
+            if mark == "\n" { stop } else { stop + 1 }
         });
     let body = text[start..end].trim();
     let body_start = start + (text[start..end].len() - text[start..end].trim_start().len());
@@ -593,6 +591,16 @@ fn excerpt(text: &str, snippet: &tantivy::snippet::Snippet) -> (String, Vec<[usi
         .map(|r| [shift(r.start), shift(r.end)])
         .collect();
     (format!("{open}{body}{close}"), highlights)
+}
+
+/// Whether the `mark` at byte `at` of `text` ends a line, or a sentence or clause: punctuation
+/// counts only before white space, so `3.5`, `e.g` or `asyncio.run` is not cut.
+fn ends_clause(text: &str, at: usize, mark: &str) -> bool {
+    mark == "\n"
+        || text[at + mark.len()..]
+            .chars()
+            .next()
+            .is_none_or(char::is_whitespace)
 }
 
 fn floor_char_boundary(text: &str, mut index: usize) -> usize {
@@ -638,5 +646,15 @@ mod tests {
     fn lead_cuts_at_words() {
         assert_eq!(lead("one two three", 100), "one two three");
         assert_eq!(lead("one two three", 9), "one two…");
+    }
+
+    #[test]
+    fn snippets_end_at_clauses_not_at_dots_inside_words() {
+        let code = "call asyncio.run(main) at 3.5 s";
+        assert!(!ends_clause(code, code.find('.').unwrap(), "."));
+        assert!(!ends_clause(code, code.rfind('.').unwrap(), "."));
+        assert!(ends_clause("It works. Then", 8, "."));
+        assert!(ends_clause("The end.", 7, "."));
+        assert!(ends_clause("line\nnext", 4, "\n"));
     }
 }
