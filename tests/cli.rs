@@ -1138,6 +1138,13 @@ fn saved_web_pages_are_indexed_without_their_chrome() {
             .section,
         ["Chapter 3: Hydration"]
     );
+    // Preformatted text keeps its lines and indentation, in JSON as in the terminal.
+    let screening = &kb.search_json("transferrin saturation").results[0].passage.text;
+    assert!(
+        screening
+            .contains("\nScreen before treating:\n  ferritin  < 75 ng/mL\n  transferrin saturation < 20 %"),
+        "{screening:?}"
+    );
 }
 
 fn beir_mini() -> PathBuf {

@@ -1359,7 +1359,9 @@ mod tests {
                 paragraph("Condition | Link"),
                 paragraph("Pregnancy | Symptoms often fade after birth"),
                 paragraph("Symptoms that wake you every night deserve a visit to a clinician."),
-                Block::Preformatted("ferritin  < 75 ng/mL".into()),
+                Block::Preformatted(
+                    "Screen before treating:\n  ferritin  < 75 ng/mL\n  transferrin saturation < 20 %".into()
+                ),
             ]
         );
         let text = all_text(&doc.sections);
