@@ -4,13 +4,17 @@
 passages citedex extracted, in the same run. Also times an incremental update after one file
 changes, against the full build. Not a test: run it by hand, it downloads two Debian packages.
 
-    python3 bench/scale.py [--data DIR]
+    python3 bench/scale.py [--data DIR] [--runs N]
+
+Each build is timed --runs times (3 by default), the three kinds taking turns so that a slow
+moment of the machine hits all of them; the figures are medians, with the range over runs.
 """
 import argparse
 import json
 import pathlib
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +72,7 @@ def write_markdown(passages, folder):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=str(REPO / "target" / "bench-data"))
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     root = ensure_data(pathlib.Path(args.data))
     docs = root / "usr" / "share" / "doc"
@@ -85,9 +90,14 @@ def main():
         return [p.name for p in paths if p.is_symlink() or (not p.is_dir() and p.suffix != ".html")]
     shutil.copytree(docs, corpus, symlinks=True, ignore=leave_out)
     index = work / "index"
-    full_s, full_mib, proc = run([str(citedex), "--index", str(index), "index", "--full", str(corpus)])
-    if proc.returncode not in (0, 2):
-        sys.exit(f"citedex index failed with {proc.returncode}")
+
+    def full_build():
+        seconds, mib, proc = run([str(citedex), "--index", str(index), "index", "--full", str(corpus)],
+                                 capture_output=True)
+        if proc.returncode not in (0, 2):
+            sys.exit(f"citedex index failed with {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+        return seconds, mib, proc.stderr.decode().strip().splitlines()[-1]
+    full_runs = [full_build()]
 
     exported = subprocess.run([str(citedex), "--index", str(index), "export"], capture_output=True, check=True)
     passages = [json.loads(line) for line in exported.stdout.splitlines()]
@@ -98,18 +108,40 @@ def main():
     # cost without HTML parsing, to split the ratio between the parser and the rest.
     markdown = work / "markdown"
     write_markdown(passages, markdown)
-    md_s, md_mib, proc = run([str(citedex), "--index", str(work / "md-index"), "index", "--full", str(markdown)],
-                             capture_output=True)
-    if proc.returncode not in (0, 2):
-        sys.exit(f"citedex index of the Markdown copy failed with {proc.returncode}")
 
-    db = sqlite3.connect(str(work / "fts.db"))
-    db.execute("CREATE VIRTUAL TABLE passages USING fts5(title, section, body)")
-    start = time.perf_counter()
-    with db:
-        db.executemany("INSERT INTO passages VALUES (?, ?, ?)", rows)
-    fts_s = time.perf_counter() - start
-    db.close()
+    def markdown_build():
+        seconds, mib, proc = run([str(citedex), "--index", str(work / "md-index"), "index", "--full",
+                                  str(markdown)], capture_output=True)
+        if proc.returncode not in (0, 2):
+            sys.exit(f"citedex index of the Markdown copy failed with {proc.returncode}")
+        return seconds, mib
+
+    def fts5_build():
+        database = work / "fts.db"
+        database.unlink(missing_ok=True)
+        db = sqlite3.connect(str(database))
+        db.execute("CREATE VIRTUAL TABLE passages USING fts5(title, section, body)")
+        start = time.perf_counter()
+        with db:
+            db.executemany("INSERT INTO passages VALUES (?, ?, ?)", rows)
+        seconds = time.perf_counter() - start
+        db.close()
+        return seconds
+
+    md_runs, fts_runs = [], []
+    for turn in range(args.runs):
+        if turn > 0:
+            full_runs.append(full_build())
+        md_runs.append(markdown_build())
+        fts_runs.append(fts5_build())
+    full_s = statistics.median(seconds for seconds, _, _ in full_runs)
+    full_mib = max(mib for _, mib, _ in full_runs)
+    md_s = statistics.median(seconds for seconds, _ in md_runs)
+    md_mib = max(mib for _, mib in md_runs)
+    fts_s = statistics.median(fts_runs)
+
+    def spread(values):
+        return f"{min(values):.2f}-{max(values):.2f} s over {len(values)} runs"
 
     queries = ["memory management", "asyncio event loop", "pathlib glob pattern", "interrupt handler",
                "kernel module parameters", "unicode normalization", "thread pool executor",
@@ -129,11 +161,15 @@ def main():
 
     print(f"corpus: {pages} HTML pages, {html_bytes / 2**20:.0f} MiB; {len(passages)} passages, "
           f"{passage_bytes / 2**20:.1f} MiB of passage text")
-    print(f"citedex full build:     {full_s:7.2f} s, peak RSS {full_mib:6.0f} MiB")
-    print(f"SQLite FTS5 (baseline): {fts_s:7.2f} s  (passages already extracted, one transaction)")
+    print(f"  {full_runs[0][2]}")
+    print(f"citedex full build:     {full_s:7.2f} s ({spread([r[0] for r in full_runs])}), "
+          f"peak RSS {full_mib:.0f} MiB")
+    print(f"SQLite FTS5 (baseline): {fts_s:7.2f} s ({spread(fts_runs)}; passages already extracted, "
+          f"one transaction)")
     print(f"ratio full build / FTS5: {full_s / fts_s:.2f}x (target: at most 1.5x)")
-    print(f"citedex on the same passages as Markdown: {md_s:.2f} s, peak RSS {md_mib:.0f} MiB; "
-          f"{md_s / fts_s:.2f}x FTS5, so HTML reading is {full_s - md_s:.2f} s of the full build")
+    print(f"citedex on the same passages as Markdown: {md_s:.2f} s ({spread([r[0] for r in md_runs])}), "
+          f"peak RSS {md_mib:.0f} MiB; {md_s / fts_s:.2f}x FTS5, so HTML reading is {full_s - md_s:.2f} s "
+          f"of the full build")
     print(f"search, whole process, {len(queries)} queries: median {1000 * latencies[len(latencies) // 2]:.0f} ms, "
           f"slowest {1000 * latencies[-1]:.0f} ms")
     print(f"incremental, 1 file changed: {inc_s:.2f} s, peak RSS {inc_mib:.0f} MiB; "
