@@ -198,6 +198,29 @@ const STATE_WORDS: [&str; 9] = [
     "has", "with", "without", "no", "is", "show", "hide", "enable", "disable",
 ];
 
+/// ARIA roles of notes: footnotes and citation entries, content even in an `<aside>`.
+const NOTE_ROLES: [&str; 6] = [
+    "note",
+    "doc-footnote",
+    "doc-endnote",
+    "doc-endnotes",
+    "doc-biblioentry",
+    "doc-bibliography",
+];
+
+/// Words in an `id` or `class` that mark footnotes, content even in an `<aside>`.
+const NOTE_WORDS: [&str; 4] = ["footnote", "footnotes", "endnote", "endnotes"];
+
+/// ARIA roles read as a list or an entry of one. An entry becomes one list item however many
+/// blocks it holds (a citation's label and its text), as do the notes of an `<aside>`.
+const LIST_ROLES: [&str; 5] = [
+    "list",
+    "listitem",
+    "doc-footnote",
+    "doc-endnote",
+    "doc-biblioentry",
+];
+
 /// ARIA roles of chrome.
 const CHROME_ROLES: [&str; 8] = [
     "navigation",
@@ -287,6 +310,7 @@ struct WordTraits {
     header: bool,
     content: bool,
     state: bool,
+    note: bool,
 }
 
 /// The traits of every listed word, for one hash lookup per word of a name.
@@ -303,6 +327,9 @@ static WORD_TRAITS: LazyLock<FxHashMap<&'static str, WordTraits>> = LazyLock::ne
     }
     for word in STATE_WORDS {
         traits.entry(word).or_default().state = true;
+    }
+    for word in NOTE_WORDS {
+        traits.entry(word).or_default().note = true;
     }
     traits
 });
@@ -886,7 +913,32 @@ impl Chrome {
 /// Whether an element is chrome to skip with everything inside it.
 fn is_dropped(node: NodeRef<'_, Node>, element: &Element, chrome: Chrome) -> bool {
     let name = element.name();
-    tag_traits(name).dropped || (chrome.headers && name == "header") || is_chrome(node, element, chrome)
+    let dropped_tag = tag_traits(name).dropped && !(name == "aside" && is_note(element));
+    dropped_tag || (chrome.headers && name == "header") || is_chrome(node, element, chrome)
+}
+
+/// Whether an element holds notes (docutils puts footnotes in `<aside>`), by role or name.
+fn is_note(element: &Element) -> bool {
+    element.attrs().any(|(name, value)| match name {
+        "role" => has_word(Some(value), &NOTE_ROLES),
+        "class" | "id" => {
+            let mut words = NameWords::default();
+            words.add(value);
+            words.note
+        }
+        _ => false,
+    })
+}
+
+/// The tag an element is read as: `ul` for a list or an entry of one by its ARIA role, and for
+/// an `<aside>` of notes; its own name otherwise.
+fn read_as(element: &Element) -> &str {
+    let name = element.name();
+    let listed = element
+        .attrs()
+        .any(|(attribute, value)| attribute == "role" && has_word(Some(value), &LIST_ROLES))
+        || (name == "aside" && is_note(element));
+    if listed { "ul" } else { name }
 }
 
 /// Chrome by role, hidden state, or the words of its id and classes. One pass over the
@@ -972,6 +1024,7 @@ struct NameWords {
     chrome: bool,
     header: bool,
     content: bool,
+    note: bool,
     /// How many words were taken in.
     count: usize,
 }
@@ -1023,6 +1076,7 @@ impl NameWords {
                 self.chrome |= traits.chrome;
                 self.header |= traits.header;
                 self.content |= traits.content;
+                self.note |= traits.note;
             }
         }
     }
@@ -1124,7 +1178,7 @@ impl<'t> Walker<'t> {
                                 self.preformatted(node);
                                 skipping = Some(node.id());
                             }
-                            None => self.open(element.name()),
+                            None => self.open(read_as(element)),
                         },
                         _ => {}
                     }
@@ -1138,7 +1192,7 @@ impl<'t> Walker<'t> {
                         if depth > MAX_STRUCTURE_DEPTH {
                             self.buffer.push(' ');
                         } else {
-                            self.close(element.name());
+                            self.close(read_as(element));
                         }
                     }
                     depth -= 1;
@@ -1825,6 +1879,36 @@ mod tests {
                 Block::Preformatted("a\nb".into()),
             ]
         );
+    }
+
+    #[test]
+    fn footnotes_and_citations_are_content_one_item_each() {
+        let page = "<html><body><aside class=\"sidebar\"><p>Site links and more links.</p></aside><main>\
+                    <p>Loopback is on by default.<a role=\"doc-noteref\" href=\"#f1\"><span class=\"fn-bracket\">[</span>1\
+                    <span class=\"fn-bracket\">]</span></a></p>\
+                    <aside class=\"footnote-list brackets\"><aside class=\"footnote brackets\" id=\"f1\" role=\"note\">\
+                    <span class=\"label\">[<a role=\"doc-backlink\" href=\"#r1\">1</a>]</span><p>Handy for candump.</p></aside>\
+                    <aside class=\"footnote brackets\" id=\"f2\" role=\"note\"><span class=\"label\">[2]</span>\
+                    <p>Second note.</p></aside></aside><h2>References</h2><div role=\"list\" class=\"citation-list\">\
+                    <div class=\"citation\" id=\"sev\" role=\"doc-biblioentry\"><span class=\"label\">[sev]</span>\
+                    <p>Secure Encrypted Virtualization (SEV)</p></div></div><aside class=\"pull-quote\"><p>Quoted.</p></aside>\
+                    </main></body></html>";
+        let doc = read(page);
+        assert_eq!(
+            doc.sections[0].blocks,
+            [
+                paragraph("Loopback is on by default.[1]"),
+                Block::List(vec!["[1] Handy for candump.".into(), "[2] Second note.".into()]),
+            ]
+        );
+        assert_eq!(
+            doc.sections[1].blocks,
+            [Block::List(vec![
+                "[sev] Secure Encrypted Virtualization (SEV)".into()
+            ])]
+        );
+        assert!(!all_text(&doc.sections).contains("Site links"));
+        assert!(!all_text(&doc.sections).contains("Quoted"));
     }
 
     #[test]
