@@ -8,6 +8,8 @@
 //! Every walk over the tree is iterative, so a page nested fifty thousand levels deep costs time
 //! in proportion to its size and never the stack. The HTML5 tree builder itself is quadratic in
 //! nesting depth, so markup deeper than [`MAX_PARSE_DEPTH`] is flattened to text before it parses.
+//! The same scan before parsing cuts out `<nav>` elements, which are dropped anyway: on
+//! documentation sites the navigation tree is a quarter of every page, and the parser's time.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -336,8 +338,8 @@ static WORD_TRAITS: LazyLock<FxHashMap<&'static str, WordTraits>> = LazyLock::ne
 
 /// Parses an HTML page.
 pub fn read(text: &str) -> Document {
-    let flattened = flatten_deep_markup(text, MAX_PARSE_DEPTH);
-    let html = Html::parse_document(flattened.as_deref().unwrap_or(text));
+    let prepared = prepare_markup(text, MAX_PARSE_DEPTH);
+    let html = Html::parse_document(prepared.text.as_deref().unwrap_or(text));
     let meta = metadata(&html);
     let root = main_content(&html);
     // Inside an article a <header> holds its title and byline; at page level it is the masthead.
@@ -362,7 +364,7 @@ pub fn read(text: &str) -> Document {
         }
     }
     let mut warnings = Vec::new();
-    let limit = if flattened.is_some() {
+    let limit = if prepared.flattened {
         Some(MAX_PARSE_DEPTH)
     } else {
         walked.truncated.then_some(MAX_STRUCTURE_DEPTH)
@@ -379,15 +381,21 @@ pub fn read(text: &str) -> Document {
     }
 }
 
-/// Removes the tags that would stand more than `limit` elements deep, keeping all text; `None`
-/// when nothing is that deep. A linear scan that follows the tree builder's rules closely enough
-/// for real pages: comments and raw text hold no tags, elements with implied end tags do not
-/// nest by themselves, and an end tag closes what the parser would close.
-fn flatten_deep_markup(text: &str, limit: usize) -> Option<String> {
+/// Removes the tags that would stand more than `limit` elements deep, keeping all text. A linear
+/// scan that follows the tree builder's rules closely enough for real pages: comments and raw
+/// text hold no tags, elements with implied end tags do not nest by themselves, and an end tag
+/// closes what the parser would close.
+///
+/// The same scan cuts out every outermost `<nav>` that its own end tag closes, unless it holds the
+/// page's `<main>`: the reader would drop it, and parsing it first is wasted time.
+fn prepare_markup(text: &str, limit: usize) -> Prepared {
     let bytes = text.as_bytes();
     let mut stack = OpenElements::default();
     // Start tags removed for depth whose end tags are still to come.
     let mut excess = 0usize;
+    let mut flattened = false;
+    // Where the open outermost <nav> starts, and its place on the stack.
+    let mut nav: Option<(usize, usize)> = None;
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut at = 0;
@@ -427,6 +435,7 @@ fn flatten_deep_markup(text: &str, limit: usize) -> Option<String> {
         let self_closing = end >= 2 && bytes[end - 2] == b'/';
         let tag = stack.intern(raw_name);
         let kind = stack.kinds[tag];
+        let is_nav = raw_name.eq_ignore_ascii_case("nav");
         let mut remove = false;
         if closing {
             if excess > 0 && kind.counts_for_depth {
@@ -434,6 +443,17 @@ fn flatten_deep_markup(text: &str, limit: usize) -> Option<String> {
                 remove = true;
             } else {
                 stack.close(tag);
+                if let Some((nav_start, nav_index)) = nav
+                    && stack.open.len() <= nav_index
+                {
+                    nav = None;
+                    // A <nav> that another end tag closed is left to the parser.
+                    if is_nav && !holds_main(&text[nav_start..end]) {
+                        let buffer = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                        buffer.push_str(&text[copied..nav_start]);
+                        copied = end;
+                    }
+                }
             }
         } else if kind.raw_text {
             // Leave `at` on its end tag, which closes nothing the stack holds.
@@ -443,19 +463,48 @@ fn flatten_deep_markup(text: &str, limit: usize) -> Option<String> {
                 excess += 1;
                 remove = true;
             } else {
+                if is_nav && nav.is_none() && excess == 0 {
+                    nav = Some((start, stack.open.len()));
+                }
                 stack.push(tag);
             }
         }
         if remove {
+            flattened = true;
+            // Flattening inside a <nav> copies text from within it: it is parsed after all.
+            nav = None;
             let buffer = out.get_or_insert_with(|| String::with_capacity(text.len()));
             buffer.push_str(&text[copied..start]);
             buffer.push(' ');
             copied = end;
         }
     }
-    let mut buffer = out?;
-    buffer.push_str(&text[copied..]);
-    Some(buffer)
+    let text = out.map(|mut buffer| {
+        buffer.push_str(&text[copied..]);
+        buffer
+    });
+    Prepared { text, flattened }
+}
+
+/// The markup to parse, when it differs from the page's, and whether deep markup was flattened.
+struct Prepared {
+    text: Option<String>,
+    flattened: bool,
+}
+
+/// Whether markup holds a `<main>` or an element with `role="main"`, in any case.
+fn holds_main(markup: &str) -> bool {
+    let lowercase = markup.to_ascii_lowercase();
+    lowercase.contains("<main") || {
+        lowercase.match_indices("role=").any(|(at, role)| {
+            let value = &lowercase[at + role.len()..];
+            let value = value.trim_start_matches(['"', '\'']);
+            value
+                .split(['"', '\'', '>'])
+                .next()
+                .is_some_and(|value| value.split_ascii_whitespace().any(|word| word == "main"))
+        })
+    }
 }
 
 /// The index just past the `>` that ends the tag whose attributes start at `from`, skipping
@@ -1696,6 +1745,14 @@ mod tests {
         handle.unwrap().join().unwrap();
     }
 
+    /// The flattened markup, `None` when nothing was too deep.
+    fn flatten_deep_markup(text: &str, limit: usize) -> Option<String> {
+        let prepared = prepare_markup(text, limit);
+        prepared
+            .flattened
+            .then(|| prepared.text.expect("flattening rewrites the markup"))
+    }
+
     #[test]
     fn deep_nesting_hidden_behind_stray_end_tags_is_still_flattened() {
         // An end tag for an ordinary element never closes past a <div>, so these divs all nest.
@@ -1742,6 +1799,32 @@ mod tests {
         // Inside SVG `<path/>` closes itself; in HTML `<div/>` opens a div.
         assert_eq!(flatten_deep_markup("<svg><path/><path/></svg>", 1), None);
         assert!(flatten_deep_markup("<div/><div/>", 1).is_some());
+    }
+
+    #[test]
+    fn navigation_is_cut_before_parsing_only_when_its_own_end_tag_closes_it() {
+        let cut = |page: &str| prepare_markup(page, MAX_PARSE_DEPTH).text;
+        assert_eq!(
+            cut("<body><NAV class=x><nav><ul><li>a</ul></nav><p>b</Nav><p>text</p>").as_deref(),
+            Some("<body><p>text</p>")
+        );
+        // A <nav> holding the page's main content stays, as does one another end tag closes.
+        assert_eq!(cut("<body><nav><main><p>text</main></nav>"), None);
+        assert_eq!(
+            cut("<body><nav><div ROLE='content main'><p>text</div></nav>"),
+            None
+        );
+        assert_eq!(cut("<div><nav><p>links</div><p>text"), None);
+        assert_eq!(cut("<body><nav><p>links, never closed"), None);
+        // Tags in comments and raw text neither open nor close one.
+        assert_eq!(
+            cut("<!-- <nav> --><p>a</p><nav><script>'</nav>'</script></nav><p>b</p>").as_deref(),
+            Some("<!-- <nav> --><p>a</p><p>b</p>")
+        );
+        let page = "<html><body><nav><h1>Site name</h1><p>Links</p></nav><main><p>Body text.</p></main></body></html>";
+        let doc = read(page);
+        assert_eq!(doc.meta.title, "");
+        assert_eq!(all_text(&doc.sections).trim(), "Body text.");
     }
 
     #[test]
