@@ -196,7 +196,6 @@ impl<'lock> IndexBuilder<'lock> {
         let source = &entry.source;
         for passage in passages {
             let mut document = TantivyDocument::new();
-            document.add_text(f.id, passage_id(&source.path, passage.ordinal));
             document.add_text(f.path, &source.path);
             document.add_text(f.title, &source.title);
             for heading in &passage.section {

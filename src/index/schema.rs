@@ -13,7 +13,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever fields, analyzers, chunking or the stored catalog change; an index records it,
 /// and an incremental update of an index with another version is refused.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Name of the English analyzer: split on non-alphanumerics, lowercase, fold accents, stem.
 const ENGLISH: &str = "citedex_en";
@@ -21,8 +21,6 @@ const ENGLISH: &str = "citedex_en";
 /// Handles to every field of the schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    /// `path#ordinal`, unique per passage.
-    pub id: Field,
     /// The document's path, to find or delete all of its passages.
     pub path: Field,
     /// The document's title, searchable and boosted.
@@ -43,7 +41,7 @@ pub struct Fields {
     pub date: Field,
     /// The document's canonical address.
     pub url: Field,
-    /// Position of the passage within its document.
+    /// Position of the passage within its document; with `path`, the passage's identity.
     pub ordinal: Field,
     /// The page the passage stands on, for paged formats.
     pub page: Field,
@@ -64,7 +62,6 @@ pub fn build() -> (Schema, Fields) {
             .clone(),
     );
     let fields = Fields {
-        id: builder.add_text_field("id", STRING | STORED),
         path: builder.add_text_field("path", STRING | STORED),
         title: builder.add_text_field("title", english.clone()),
         section: builder.add_text_field("section", english.clone()),

@@ -15,7 +15,7 @@ use tantivy::{DocAddress, Searcher};
 
 use crate::catalog::{DocumentLink, SourceInfo};
 use crate::document::{Kind, Role};
-use crate::index::{Fields, OpenIndex};
+use crate::index::{Fields, OpenIndex, passage_id};
 
 mod query;
 mod vocabulary;
@@ -472,13 +472,18 @@ fn stored_passage(open: &OpenIndex, stored: &TantivyDocument) -> StoredPassage {
             .map(str::to_string)
     };
     let path = text_of(f.path).unwrap_or_default();
+    let ordinal = stored
+        .get_first(f.ordinal)
+        .and_then(|v| v.as_u64())
+        .and_then(|ordinal| usize::try_from(ordinal).ok())
+        .unwrap_or_default();
     let role = match text_of(f.role).as_deref() {
         Some("references") => Role::References,
         Some("authors") => Role::Authors,
         _ => Role::Body,
     };
     StoredPassage {
-        id: text_of(f.id).unwrap_or_default(),
+        id: passage_id(&path, ordinal),
         text: text_of(f.body).unwrap_or_default(),
         section: stored
             .get_all(f.section)
