@@ -254,9 +254,9 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// The one-line summary of a build.
 fn summary(report: &BuildReport, index_dir: &Path) -> String {
     let mut line = format!(
-        "citedex: indexed {} documents, {} passages into {} in {} ({} added, {} changed, {} removed, {} unchanged)",
-        report.documents,
-        report.passages,
+        "citedex: indexed {}, {} into {} in {} ({} added, {} changed, {} removed, {} unchanged)",
+        count(report.documents, "document", "documents"),
+        count(report.passages, "passage", "passages"),
         index_dir.display(),
         seconds(report.elapsed),
         report.added,
@@ -267,15 +267,21 @@ fn summary(report: &BuildReport, index_dir: &Path) -> String {
     let failed = report.failed();
     let unsupported = report.skipped.len() - failed;
     if failed > 0 {
-        line.push_str(&format!("; {failed} files skipped (see above)"));
+        line.push_str(&format!(
+            "; {} skipped (see above)",
+            count(failed, "file", "files")
+        ));
     }
     if unsupported > 0 {
-        line.push_str(&format!("; {unsupported} files of unsupported types ignored"));
+        line.push_str(&format!(
+            "; {} of unsupported types ignored",
+            count(unsupported, "file", "files")
+        ));
     }
     if !report.unresolved.is_empty() {
         line.push_str(&format!(
-            "; {} references match no document (`citedex sources` lists them)",
-            report.unresolved.len()
+            "; {} no document (`citedex sources` lists them)",
+            count(report.unresolved.len(), "reference matches", "references match")
         ));
     }
     line
@@ -285,10 +291,10 @@ fn summary(report: &BuildReport, index_dir: &Path) -> String {
 fn eval_summary(report: &eval::EvalReport) -> String {
     let run = &report.run;
     let mut line = format!(
-        "citedex: evaluated {} on {} documents, {} passages in {} (indexing {})",
+        "citedex: evaluated {} on {}, {} in {} (indexing {})",
         count(report.queries, "query", "queries"),
-        run.documents,
-        run.passages,
+        count(run.documents, "document", "documents"),
+        count(run.passages, "passage", "passages"),
         seconds(run.elapsed),
         seconds(run.indexing)
     );
@@ -300,8 +306,8 @@ fn eval_summary(report: &eval::EvalReport) -> String {
     }
     if run.skipped_documents > 0 {
         line.push_str(&format!(
-            "; {} documents skipped (see above)",
-            run.skipped_documents
+            "; {} skipped (see above)",
+            count(run.skipped_documents, "document", "documents")
         ));
     }
     line

@@ -368,7 +368,7 @@ fn a_bad_file_is_reported_and_the_run_goes_on() {
     assert!(
         err.contains("indexed 2 documents")
             && err.contains("2 files skipped")
-            && err.contains("1 files of unsupported types ignored"),
+            && err.contains("1 file of unsupported types ignored"),
         "{err}"
     );
     assert_eq!(kb.citedex(&["search", "splint"]).status.code(), Some(0));
