@@ -282,22 +282,18 @@ struct TagTraits {
     dropped: bool,
     block: bool,
     container: bool,
+    preformatted: bool,
 }
 
 /// The traits of every listed tag name, for one hash lookup per element instead of a scan of
 /// each list: this runs for every element of every page.
 static TAG_TRAITS: LazyLock<FxHashMap<&'static str, TagTraits>> = LazyLock::new(|| {
-    let mut traits: FxHashMap<&'static str, TagTraits> = FxHashMap::default();
-    for tag in DROPPED_TAGS {
-        traits.entry(tag).or_default().dropped = true;
-    }
-    for tag in BLOCK_TAGS {
-        traits.entry(tag).or_default().block = true;
-    }
-    for tag in CONTAINER_TAGS {
-        traits.entry(tag).or_default().container = true;
-    }
-    traits
+    traits_table(&[
+        (&DROPPED_TAGS, |traits| traits.dropped = true),
+        (&BLOCK_TAGS, |traits| traits.block = true),
+        (&CONTAINER_TAGS, |traits| traits.container = true),
+        (&PREFORMATTED_TAGS, |traits| traits.preformatted = true),
+    ])
 });
 
 /// The traits of tag `name`; none for a tag in no list.
@@ -317,24 +313,28 @@ struct WordTraits {
 
 /// The traits of every listed word, for one hash lookup per word of a name.
 static WORD_TRAITS: LazyLock<FxHashMap<&'static str, WordTraits>> = LazyLock::new(|| {
-    let mut traits: FxHashMap<&'static str, WordTraits> = FxHashMap::default();
-    for word in CHROME_WORDS {
-        traits.entry(word).or_default().chrome = true;
-    }
-    for word in HEADER_WORDS {
-        traits.entry(word).or_default().header = true;
-    }
-    for word in CONTENT_WORDS {
-        traits.entry(word).or_default().content = true;
-    }
-    for word in STATE_WORDS {
-        traits.entry(word).or_default().state = true;
-    }
-    for word in NOTE_WORDS {
-        traits.entry(word).or_default().note = true;
-    }
-    traits
+    traits_table(&[
+        (&CHROME_WORDS, |traits| traits.chrome = true),
+        (&HEADER_WORDS, |traits| traits.header = true),
+        (&CONTENT_WORDS, |traits| traits.content = true),
+        (&STATE_WORDS, |traits| traits.state = true),
+        (&NOTE_WORDS, |traits| traits.note = true),
+    ])
 });
+
+/// A word list and how it marks the traits of its words.
+type TraitList<T> = (&'static [&'static str], fn(&mut T));
+
+/// A table from every word of `lists` to its traits: each list marks its own trait on its words.
+fn traits_table<T: Default>(lists: &[TraitList<T>]) -> FxHashMap<&'static str, T> {
+    let mut table: FxHashMap<&'static str, T> = FxHashMap::default();
+    for (words, mark) in lists {
+        for word in *words {
+            mark(table.entry(word).or_default());
+        }
+    }
+    table
+}
 
 /// Parses an HTML page.
 pub fn read(text: &str) -> Document {
@@ -1223,7 +1223,7 @@ impl<'t> Walker<'t> {
                                 skipping = Some(node.id());
                             }
                             // In a table cell, code runs on with the row like everything else.
-                            None if PREFORMATTED_TAGS.contains(&element.name()) && self.cell_depth == 0 => {
+                            None if tag_traits(element.name()).preformatted && self.cell_depth == 0 => {
                                 self.preformatted(node);
                                 skipping = Some(node.id());
                             }
