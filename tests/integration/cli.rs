@@ -2,78 +2,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use assert_cmd::Command;
+
 use citedex::search::{SearchResults, StoredPassage};
-use tempfile::TempDir;
 
-/// A temporary working directory with helpers to write files and run citedex in it.
-struct Sandbox {
-    dir: TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn write(&self, relative: &str, content: &str) -> &Sandbox {
-        let path = self.path(relative);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, content).unwrap();
-        self
-    }
-
-    fn copy_fixture(&self, fixture: &str, relative: &str) -> &Sandbox {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(fixture);
-        self.write(relative, &fs::read_to_string(source).unwrap())
-    }
-
-    fn citedex(&self, args: &[&str]) -> Output {
-        Command::cargo_bin("citedex")
-            .unwrap()
-            .current_dir(self.dir.path())
-            .env_remove("CITEDEX_INDEX")
-            .env("NO_COLOR", "1")
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    /// Runs `search --json` and deserializes the contract.
-    fn search_json(&self, query: &str) -> SearchResults {
-        let output = self.citedex(&["search", "--json", "-n", "50", query]);
-        assert!(
-            output.status.code() == Some(0) || output.status.code() == Some(1),
-            "{output:?}"
-        );
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
-    }
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Asserts that the command's standard error contains `needle`, showing all of it otherwise.
-fn assert_stderr_has(output: &Output, needle: &str) {
-    let err = stderr(output);
-    assert!(err.contains(needle), "no {needle:?} in\n{err}");
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use crate::util::{Sandbox, assert_stderr_has, stderr, stdout};
 
 const SOURCE: &str = "---\ntitle: Carpal Tunnel Syndrome\nkind: source\npublisher: Example Clinic\ndate: 2024-03-03\nurl: https://example.org/carpal\n---\n## Overview\n\nCarpal tunnel syndrome happens when the median nerve is squeezed at the wrist.\n\n## Treatment\n\nA wrist splint worn at night keeps the wrist straight.\n";
 
@@ -188,10 +122,10 @@ fn seed_shaped_text_keeps_its_sections() {
 
 #[test]
 fn the_seed_article_sections_match_the_issue() {
-    let seed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/what-causes-numbness-in-the-legs.txt");
-    let text = fs::read_to_string(&seed)
-        .unwrap_or_else(|e| panic!("{}: {e} (CI places shared/ beside the clone)", seed.display()));
+    let Some(seed) = crate::util::shared_file("CITEDEX_SEED") else {
+        return;
+    };
+    let text = fs::read_to_string(&seed).unwrap_or_else(|e| panic!("{}: {e}", seed.display()));
     let kb = Sandbox::new();
     kb.write("kb/seed.txt", &text);
     assert_eq!(kb.citedex(&["index", "kb"]).status.code(), Some(0));

@@ -1,0 +1,5 @@
+//! The integration tests, one binary as in ripgrep: each module drives the library or the
+//! `citedex` binary on temporary knowledge bases.
+
+mod cli;
+mod util;
