@@ -10,6 +10,7 @@ use notify_debouncer_mini::new_debouncer;
 use notify_debouncer_mini::notify::{self, RecursiveMode};
 
 use crate::cli::{Action, Config, DEFAULT_CORPUS_DIR};
+use crate::corpus::SkipReason;
 use crate::eval;
 use crate::index::{self, IndexError};
 use crate::indexer::{self, BuildError, BuildReport, Progress};
@@ -265,11 +266,22 @@ fn summary(report: &BuildReport, index_dir: &Path) -> String {
         report.unchanged
     );
     let failed = report.failed();
-    let unsupported = report.skipped.len() - failed;
+    let unsupported = report
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Unsupported)
+        .count();
+    let warned = report.skipped.len() - failed - unsupported;
     if failed > 0 {
         line.push_str(&format!(
             "; {} skipped (see above)",
             count(failed, "file", "files")
+        ));
+    }
+    if warned > 0 {
+        line.push_str(&format!(
+            "; {} left out with a warning (see above)",
+            count(warned, "file", "files")
         ));
     }
     if unsupported > 0 {

@@ -1,27 +1,42 @@
 //! Finding and reading the files of a knowledge base: walks the corpus folders (respecting
 //! ignore files and hidden files, following links only inside the corpus), reads each file with
-//! a size cap, and hands the bytes to the format readers. Files that cannot be read are
-//! reported, not fatal.
+//! a size cap (decompressing `.gz` files under the same cap), and runs the format readers
+//! isolated with a time limit: in a thread, or, for PDFs when the caller names a reader program,
+//! in a child process with an address-space limit, since a stack overflow or an exhausted memory
+//! aborts a whole process. Files left out are reported with a typed [`SkipReason`], never fatal.
 
 use std::fs::{self, File};
-use std::io::Read;
-use std::panic;
+use std::io::{self, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+use flate2::read::MultiGzDecoder;
+use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
-use crate::formats::{self, Format};
+use crate::formats::{self, Format, ReadError};
+use crate::render;
 
 /// Threads that run format readers are named with this prefix, so the binary's panic hook can stay
 /// quiet about their panics: they are reported as skipped files instead.
 pub const READER_THREAD_PREFIX: &str = "citedex-reader: ";
 /// Stack of a reader thread; only the pages a reader touches are ever allocated.
 const READER_STACK_BYTES: usize = 256 * 1024 * 1024;
-/// Longest a reader may take over one file before the file is skipped.
-const READER_TIME_LIMIT: Duration = Duration::from_secs(60);
+/// Longest reading (and the caller's processing) may take over one file before it is skipped.
+pub const READER_TIME_LIMIT: Duration = Duration::from_secs(60);
+/// Address space a reader child may use.
+pub const READER_MEMORY_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
+/// Set in a reader child's environment to its address-space limit in bytes; a `citedex` process
+/// that finds it serves one reader request ([`serve_reader_child`]) instead of its command line.
+pub const READER_CHILD_ENV: &str = "CITEDEX_READER_CHILD";
+/// Most of a reader child's standard error kept to explain how it died.
+const CHILD_STDERR_BYTES: u64 = 64 * 1024;
 
-/// Files larger than this are skipped rather than read into memory.
+/// Files larger than this are skipped rather than read into memory; a `.gz` file's content is held
+/// to the same size.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A file the walk found in a format citedex reads.
@@ -29,8 +44,10 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 pub struct CorpusFile {
     /// Path as walked from the root given by the user.
     pub path: PathBuf,
-    /// How to read it.
+    /// How to read it (for a `.gz` file, the format of what it holds).
     pub format: Format,
+    /// Whether the file is gzip-compressed (`notes.md.gz`); [`read`] decompresses it.
+    pub gzip: bool,
 }
 
 /// A file left out of the index, with the reason.
@@ -38,10 +55,102 @@ pub struct CorpusFile {
 pub struct Skipped {
     /// The file.
     pub path: PathBuf,
-    /// Why it was left out, in a few words.
-    pub reason: String,
-    /// Unsupported formats are expected in any folder and are counted, not warned about.
-    pub unsupported: bool,
+    /// Why it was left out.
+    pub reason: SkipReason,
+}
+
+/// Why a file was left out of the index. Some reasons are errors: the file was meant to be
+/// indexed and could not be; the others are warnings ([`SkipReason::is_error`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum SkipReason {
+    /// No reader for this type of file (a warning, counted but not named).
+    #[error("unsupported file type")]
+    Unsupported,
+    /// Nothing but white space (a warning).
+    #[error("empty file")]
+    Empty,
+    /// A FIFO, socket or device, never opened (a warning).
+    #[error("not a regular file")]
+    NotRegularFile,
+    /// A symbolic link that leads out of the corpus root (a warning).
+    #[error("symbolic link to {}, outside the corpus", .target.display())]
+    LinkOutside {
+        /// Where the link leads.
+        target: PathBuf,
+    },
+    /// A symbolic link that leads back to itself or to a folder above it (a warning).
+    #[error("symbolic link loop{}", .ancestor.as_ref().map(|a| format!(" back to {}", a.display())).unwrap_or_default())]
+    LinkLoop {
+        /// The folder the link leads back to, when the walk knows it.
+        ancestor: Option<PathBuf>,
+    },
+    /// A symbolic link whose target does not exist (a warning).
+    #[error("symbolic link to {}, which does not exist", .target.display())]
+    BrokenLink {
+        /// Where the link leads.
+        target: PathBuf,
+    },
+    /// Bigger than the cap on files read into memory.
+    #[error("larger than {} MiB", .limit / (1024 * 1024))]
+    TooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// A compressed file whose content is bigger than the cap.
+    #[error("decompresses to more than {} MiB", .limit / (1024 * 1024))]
+    DecompressedTooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// The operating system refused to list or read it.
+    #[error("{0}")]
+    Unreadable(String),
+    /// NUL bytes in a file of a text format.
+    #[error("binary content (NUL bytes), not a text document")]
+    Binary,
+    /// The reader found the content malformed (or over one of its own caps).
+    #[error("{0}")]
+    Unparsable(String),
+    /// The reader panicked, overflowed its stack or ran out of memory.
+    #[error("the {reader} reader failed on this file ({message})")]
+    ReaderCrashed {
+        /// The format whose reader failed.
+        reader: String,
+        /// What happened.
+        message: String,
+    },
+    /// Reading and processing took longer than the time limit.
+    #[error("reading took longer than {limit:?}; abandoned")]
+    TimedOut {
+        /// The time limit.
+        limit: Duration,
+    },
+    /// No thread or child process could be started to read the file.
+    #[error("could not start an isolated reader: {0}")]
+    Isolation(String),
+}
+
+impl SkipReason {
+    /// Whether this is an error (content meant for the index is missing from it), as opposed to a
+    /// warning about an unsupported, empty or special file or a link that was not followed.
+    pub fn is_error(&self) -> bool {
+        !matches!(
+            self,
+            SkipReason::Unsupported
+                | SkipReason::Empty
+                | SkipReason::NotRegularFile
+                | SkipReason::LinkOutside { .. }
+                | SkipReason::LinkLoop { .. }
+                | SkipReason::BrokenLink { .. }
+        )
+    }
+
+    fn from_read_error(error: ReadError) -> SkipReason {
+        match error {
+            ReadError::Binary => SkipReason::Binary,
+            other => SkipReason::Unparsable(other.to_string()),
+        }
+    }
 }
 
 /// Why a corpus root cannot be walked at all.
@@ -58,10 +167,11 @@ pub enum CorpusError {
 pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), CorpusError> {
     let mut files = Vec::new();
     let skipped = Arc::new(Mutex::new(Vec::new()));
-    let skip = |path: PathBuf, reason: String| Skipped {
-        path,
-        reason,
-        unsupported: false,
+    let skip = |path: PathBuf, reason: SkipReason| {
+        skipped
+            .lock()
+            .expect("no panics while locked")
+            .push(Skipped { path, reason });
     };
     for root in roots {
         let Ok(inside) = fs::canonicalize(root) else {
@@ -80,11 +190,13 @@ pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), Corpus
                 match fs::canonicalize(entry.path()) {
                     Ok(target) if target.starts_with(&inside) => true,
                     Ok(target) => {
-                        let reason = format!("symbolic link to {}, outside the corpus", target.display());
                         outside_links
                             .lock()
                             .expect("no panics while locked")
-                            .push(skip(entry.path().to_path_buf(), reason));
+                            .push(Skipped {
+                                path: entry.path().to_path_buf(),
+                                reason: SkipReason::LinkOutside { target },
+                            });
                         false
                     }
                     // A dangling or looping link fails when the walker follows it, which reports it.
@@ -97,11 +209,7 @@ pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), Corpus
                 Ok(entry) => entry,
                 Err(error) => {
                     let (path, reason) = describe_walk_error(&error);
-                    let path = path.unwrap_or_else(|| root.clone());
-                    skipped
-                        .lock()
-                        .expect("no panics while locked")
-                        .push(skip(path, reason));
+                    skip(path.unwrap_or_else(|| root.clone()), reason);
                     continue;
                 }
             };
@@ -113,23 +221,12 @@ pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), Corpus
             }
             let path = entry.into_path();
             if !file_type.is_file() {
-                skipped
-                    .lock()
-                    .expect("no panics while locked")
-                    .push(skip(path, "not a regular file".into()));
+                skip(path, SkipReason::NotRegularFile);
                 continue;
             }
-            match path
-                .extension()
-                .and_then(|e| e.to_str())
-                .and_then(Format::from_extension)
-            {
-                Some(format) => files.push(CorpusFile { path, format }),
-                None => skipped.lock().expect("no panics while locked").push(Skipped {
-                    path,
-                    reason: "unsupported file type".into(),
-                    unsupported: true,
-                }),
+            match format_of(&path) {
+                Some((format, gzip)) => files.push(CorpusFile { path, format, gzip }),
+                None => skip(path, SkipReason::Unsupported),
             }
         }
     }
@@ -137,103 +234,404 @@ pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), Corpus
     Ok((files, skipped))
 }
 
+/// The format of a file by its extension; for `name.ext.gz`, that of `name.ext`, compressed.
+fn format_of(path: &Path) -> Option<(Format, bool)> {
+    let extension = path.extension()?.to_str()?;
+    if !extension.eq_ignore_ascii_case("gz") {
+        return Some((Format::from_extension(extension)?, false));
+    }
+    let inner = Path::new(path.file_stem()?).extension()?.to_str()?;
+    Some((Format::from_extension(inner)?, true))
+}
+
 /// The file a walk error is about, and the reason to report, without the path repeated in it.
-fn describe_walk_error(error: &ignore::Error) -> (Option<PathBuf>, String) {
+fn describe_walk_error(error: &ignore::Error) -> (Option<PathBuf>, SkipReason) {
     match error {
-        ignore::Error::WithPath { path, err } => (Some(path.clone()), describe_walk_error(err).1),
+        ignore::Error::WithPath { path, err } => {
+            let reason = link_problem(path).unwrap_or_else(|| describe_walk_error(err).1);
+            (Some(path.clone()), reason)
+        }
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
             describe_walk_error(err)
         }
         ignore::Error::Loop { ancestor, child } => (
             Some(child.clone()),
-            format!("symbolic link loop back to {}", ancestor.display()),
+            SkipReason::LinkLoop {
+                ancestor: Some(ancestor.clone()),
+            },
         ),
         // Walk errors wrap the operating system's error in one that repeats the path.
         other => match other.io_error() {
             Some(io) => {
                 let innermost = io.get_ref().and_then(|wrapper| wrapper.source());
-                (
-                    None,
-                    innermost.map_or_else(|| io.to_string(), |os| os.to_string()),
-                )
+                let message = innermost.map_or_else(|| io.to_string(), |os| os.to_string());
+                (None, SkipReason::Unreadable(message))
             }
-            None => (None, other.to_string()),
+            None => (None, SkipReason::Unreadable(other.to_string())),
         },
     }
 }
 
-/// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`]; the error is the reason to report.
+/// A symbolic link that cannot be followed, told apart from other errors on the same path.
+fn link_problem(path: &Path) -> Option<SkipReason> {
+    let target = fs::read_link(path).ok()?;
+    match fs::metadata(path) {
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
+            Some(SkipReason::LinkLoop { ancestor: None })
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Some(SkipReason::BrokenLink { target }),
+        _ => None,
+    }
+}
+
+/// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`]; a `.gz` file is decompressed,
+/// and refused when its content is over the same size.
 pub fn read(file: &CorpusFile) -> Result<Vec<u8>, Skipped> {
-    read_capped(&file.path).map_err(|reason| file.skipped(reason))
+    let bytes = read_capped(&file.path).map_err(|reason| file.skipped(reason))?;
+    if !file.gzip {
+        return Ok(bytes);
+    }
+    let mut content = Vec::new();
+    MultiGzDecoder::new(bytes.as_slice())
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut content)
+        .map_err(|error| file.skipped(SkipReason::Unparsable(format!("gzip: {error}"))))?;
+    if content.len() as u64 > MAX_FILE_BYTES {
+        return Err(file.skipped(SkipReason::DecompressedTooLarge {
+            limit: MAX_FILE_BYTES,
+        }));
+    }
+    Ok(content)
 }
 
-/// Parses bytes read from `file` in its format, isolated: in a thread with a large stack (parsers
-/// of nested formats recurse on crafted input), a panic caught and a time limit enforced, so one
-/// hostile file is skipped with its reason and never stops the run. A file with nothing but white
-/// space is skipped as empty.
-pub fn parse(file: &CorpusFile, bytes: Vec<u8>) -> Result<Document, Skipped> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(file.skipped("empty file".into()));
-    }
-    let fallback_title = file
-        .path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let format = file.format;
-    let (sender, receiver) = mpsc::channel();
-    let reader = std::thread::Builder::new()
-        .name(format!("{READER_THREAD_PREFIX}{}", file.path.display()))
-        .stack_size(READER_STACK_BYTES)
-        .spawn(move || {
-            let result = panic::catch_unwind(|| formats::read(format, &bytes, &fallback_title));
-            // The receiver is gone only when the time limit passed; nobody wants the result then.
-            let _ = sender.send(result);
-        });
-    if let Err(error) = reader {
-        return Err(file.skipped(format!("could not start a reader thread: {error}")));
-    }
-    match receiver.recv_timeout(READER_TIME_LIMIT) {
-        Ok(Ok(Ok(document))) => Ok(document),
-        Ok(Ok(Err(error))) => Err(file.skipped(error.to_string())),
-        Ok(Err(panic)) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("no message");
-            Err(file.skipped(format!("the {format:?} reader failed on this file ({message})")))
-        }
-        Err(_) => Err(file.skipped(format!(
-            "reading took longer than {} s; abandoned",
-            READER_TIME_LIMIT.as_secs()
-        ))),
-    }
-}
-
-impl CorpusFile {
-    fn skipped(&self, reason: String) -> Skipped {
-        Skipped {
-            path: self.path.clone(),
-            reason,
-            unsupported: false,
-        }
-    }
-}
-
-fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
-    let file = File::open(path).map_err(|error| error.to_string())?;
-    let size = file.metadata().map_err(|error| error.to_string())?.len();
+fn read_capped(path: &Path) -> Result<Vec<u8>, SkipReason> {
+    let unreadable = |error: io::Error| SkipReason::Unreadable(error.to_string());
+    let too_large = SkipReason::TooLarge {
+        limit: MAX_FILE_BYTES,
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
     if size > MAX_FILE_BYTES {
-        return Err(format!("larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)));
+        return Err(too_large);
     }
     let mut bytes = Vec::with_capacity(size as usize);
     // The cap holds even if the file grows while it is read.
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|error| error.to_string())?;
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)));
+        return Err(too_large);
     }
     Ok(bytes)
+}
+
+/// Where format readers run and within which limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Isolation {
+    /// A program that serves reader requests ([`serve_reader_child`] when [`READER_CHILD_ENV`] is
+    /// set; the binary names itself). When set, PDFs are read in a child process per file; when
+    /// not, in a thread of this process, where a stack overflow or exhausted memory would abort
+    /// the process.
+    pub reader_program: Option<PathBuf>,
+    /// Longest reading and the caller's processing may take over one file.
+    pub time_limit: Duration,
+    /// Address space a reader child may use, in bytes.
+    pub memory_limit: u64,
+}
+
+impl Default for Isolation {
+    fn default() -> Isolation {
+        Isolation {
+            reader_program: None,
+            time_limit: READER_TIME_LIMIT,
+            memory_limit: READER_MEMORY_LIMIT,
+        }
+    }
+}
+
+static ISOLATION: OnceLock<Isolation> = OnceLock::new();
+
+/// Sets how [`parse`] and [`parse_with`] isolate readers in this process; only the first call
+/// counts, and it must come before the first file is parsed (the default is [`Isolation`]'s).
+pub fn configure_isolation(isolation: Isolation) {
+    let _ = ISOLATION.set(isolation);
+}
+
+/// Parses bytes read from `file` in its format under the process's [`Isolation`]; see
+/// [`Isolation::parse_with`].
+pub fn parse(file: &CorpusFile, bytes: Vec<u8>) -> Result<Document, Skipped> {
+    parse_with(file, bytes, |document| document)
+}
+
+/// Parses bytes read from `file` and runs `then` on the document, both under the process's
+/// [`Isolation`]; see [`Isolation::parse_with`].
+pub fn parse_with<T, F>(file: &CorpusFile, bytes: Vec<u8>, then: F) -> Result<T, Skipped>
+where
+    T: Send + 'static,
+    F: FnOnce(Document) -> T + Send + 'static,
+{
+    ISOLATION
+        .get_or_init(Isolation::default)
+        .parse_with(file, bytes, then)
+}
+
+impl Isolation {
+    /// Parses bytes read from `file` in its format, then runs `then` (the caller's processing:
+    /// chunking, reference parsing) on the document. Both run isolated, within one time limit: a
+    /// panic is caught, the thread has a large stack (parsers of nested formats recurse on crafted
+    /// input), and a PDF is read in a child process when [`Isolation::reader_program`] is set. So
+    /// one hostile file is skipped with its reason and never stops the run. A file with nothing
+    /// but white space is skipped as empty.
+    pub fn parse_with<T, F>(&self, file: &CorpusFile, bytes: Vec<u8>, then: F) -> Result<T, Skipped>
+    where
+        T: Send + 'static,
+        F: FnOnce(Document) -> T + Send + 'static,
+    {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(file.skipped(SkipReason::Empty));
+        }
+        let deadline = Instant::now() + self.time_limit;
+        let title = file.fallback_title();
+        let format = file.format;
+        let name = file.path.display().to_string();
+        let result = match &self.reader_program {
+            Some(program) if format == Format::Pdf => read_in_child(
+                program,
+                self.memory_limit,
+                &title,
+                bytes,
+                deadline,
+                self.time_limit,
+            )
+            .and_then(|document| {
+                run_isolated(&name, format, Some((deadline, self.time_limit)), move || {
+                    then(document)
+                })
+            }),
+            _ => run_isolated(&name, format, Some((deadline, self.time_limit)), move || {
+                formats::read(format, &bytes, &title).map(then)
+            })
+            .and_then(|read| read.map_err(SkipReason::from_read_error)),
+        };
+        result.map_err(|reason| file.skipped(reason))
+    }
+}
+
+impl CorpusFile {
+    fn skipped(&self, reason: SkipReason) -> Skipped {
+        Skipped {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// The file's name without its extensions (`notes` for `notes.md.gz`), for untitled documents.
+    fn fallback_title(&self) -> String {
+        let stem = self.path.file_stem().map(Path::new);
+        let stem = if self.gzip {
+            stem.and_then(Path::file_stem).map(Path::new)
+        } else {
+            stem
+        };
+        stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+}
+
+/// Runs `job` in a named thread with a large stack, catching a panic; with a deadline, gives up
+/// waiting when it passes (the thread is abandoned).
+fn run_isolated<R: Send + 'static>(
+    name: &str,
+    format: Format,
+    deadline: Option<(Instant, Duration)>,
+    job: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, SkipReason> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("{READER_THREAD_PREFIX}{name}"))
+        .stack_size(READER_STACK_BYTES)
+        .spawn(move || {
+            let result = panic::catch_unwind(AssertUnwindSafe(job));
+            // The receiver is gone only when the time limit passed; nobody wants the result then.
+            let _ = sender.send(result);
+        })
+        .map_err(|error| SkipReason::Isolation(format!("no reader thread: {error}")))?;
+    let outcome = match deadline {
+        Some((deadline, limit)) => receiver
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .map_err(|_| SkipReason::TimedOut { limit })?,
+        None => receiver
+            .recv()
+            .map_err(|_| SkipReason::Isolation("the reader thread vanished".into()))?,
+    };
+    outcome.map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        SkipReason::ReaderCrashed {
+            reader: format!("{format:?}"),
+            message: message.to_string(),
+        }
+    })
+}
+
+/// Reads a PDF in a child process of `program`: the bytes go to its standard input, the document
+/// (or the reason it was refused) comes back as JSON on its standard output. The child is killed
+/// when `deadline` passes.
+fn read_in_child(
+    program: &Path,
+    memory_limit: u64,
+    title: &str,
+    bytes: Vec<u8>,
+    deadline: Instant,
+    time_limit: Duration,
+) -> Result<Document, SkipReason> {
+    let mut child = Command::new(program)
+        .arg(title)
+        .env(READER_CHILD_ENV, memory_limit.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| SkipReason::Isolation(format!("{}: {error}", program.display())))?;
+    let (Some(mut stdin), Some(mut stdout), Some(stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        unreachable!("all three streams were piped");
+    };
+    // A child that dies early closes its end; the write error says nothing the exit status does not.
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&bytes);
+    });
+    let explainer = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut stderr = stderr;
+        let _ = (&mut stderr).take(CHILD_STDERR_BYTES).read_to_end(&mut kept);
+        // Drained to the end, so a chatty child never blocks on a full pipe.
+        let _ = io::copy(&mut stderr, &mut io::sink());
+        String::from_utf8_lossy(&kept).into_owned()
+    });
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut answer = Vec::new();
+        let read = stdout.read_to_end(&mut answer).map(|_| answer);
+        let _ = sender.send(read);
+    });
+    let answer = receiver.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+    if answer.is_err() {
+        // The child is ours and still running: end it.
+        let _ = child.kill();
+    }
+    let status = child.wait();
+    let _ = feeder.join();
+    let stderr = explainer.join().unwrap_or_default();
+    let answer = match answer {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(error)) => {
+            return Err(SkipReason::Isolation(format!(
+                "reading the reader's answer: {error}"
+            )));
+        }
+        Err(_) => return Err(SkipReason::TimedOut { limit: time_limit }),
+    };
+    let status = status.map_err(|error| SkipReason::Isolation(format!("waiting for the reader: {error}")))?;
+    if !status.success() {
+        return Err(SkipReason::ReaderCrashed {
+            reader: format!("{:?}", Format::Pdf),
+            message: describe_death(status, &stderr, memory_limit),
+        });
+    }
+    let answer: Result<Document, SkipReason> = serde_json::from_slice(&answer)
+        .map_err(|error| SkipReason::Isolation(format!("the reader's answer is not valid: {error}")))?;
+    answer
+}
+
+/// How a reader child died, from its exit status and what the Rust runtime printed.
+fn describe_death(status: ExitStatus, stderr: &str, memory_limit: u64) -> String {
+    if stderr.contains("overflowed its stack") {
+        return "stack overflow".into();
+    }
+    if stderr.contains("memory allocation of") {
+        return format!("out of memory, over {} MiB", memory_limit / (1024 * 1024));
+    }
+    #[cfg(unix)]
+    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+        return format!("killed by signal {signal}");
+    }
+    match status.code() {
+        Some(code) => format!("exit code {code}"),
+        None => "ended without an exit code".into(),
+    }
+}
+
+/// Whether this process was started as a reader child (see [`READER_CHILD_ENV`]).
+pub fn is_reader_child() -> bool {
+    std::env::var_os(READER_CHILD_ENV).is_some()
+}
+
+/// Serves one reader request as a child process: limits its own address space to the bytes
+/// [`READER_CHILD_ENV`] gives, reads a PDF from standard input, and writes the JSON of
+/// `Result<Document, SkipReason>` to standard output. Its first argument names untitled
+/// documents. A crash ends the process, which the parent reports; a panic is an answer.
+pub fn serve_reader_child() -> ExitCode {
+    // Panics come back as answers; the default hook would only print them.
+    panic::set_hook(Box::new(|_| {}));
+    let memory_limit = std::env::var(READER_CHILD_ENV)
+        .ok()
+        .and_then(|value| value.parse::<u64>().ok());
+    if let Some(limit) = memory_limit
+        && let Err(error) = limit_address_space(limit)
+    {
+        eprintln!("citedex reader: cannot limit memory: {error}");
+        return ExitCode::FAILURE;
+    }
+    let title = std::env::args_os()
+        .nth(1)
+        .map(|title| title.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut bytes = Vec::new();
+    if let Err(error) = io::stdin().read_to_end(&mut bytes) {
+        eprintln!("citedex reader: reading standard input: {error}");
+        return ExitCode::FAILURE;
+    }
+    let answer = run_isolated("child", Format::Pdf, None, move || {
+        formats::read(Format::Pdf, &bytes, &title)
+    })
+    .and_then(|read| read.map_err(SkipReason::from_read_error));
+    let written = render::to_stdout(|out| serde_json::to_writer(out, &answer).map_err(io::Error::from));
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("citedex reader: writing the answer: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Lowers this process's address-space limit to `bytes` (never raises it).
+#[cfg(unix)]
+fn limit_address_space(bytes: u64) -> io::Result<()> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read or fill the one struct passed and touch nothing else.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_AS, &mut limit) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let wanted = libc::rlim_t::try_from(bytes).unwrap_or(libc::RLIM_INFINITY);
+        limit.rlim_cur = limit.rlim_cur.min(wanted);
+        limit.rlim_max = limit.rlim_max.min(wanted);
+        if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn limit_address_space(_bytes: u64) -> io::Result<()> {
+    Ok(())
 }

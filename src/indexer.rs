@@ -10,7 +10,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::catalog::{Catalog, Entry};
 use crate::chunker::{self, ChunkSize, Passage};
-use crate::corpus::{self, CorpusError, CorpusFile, Skipped};
+use crate::corpus::{self, CorpusError, CorpusFile, SkipReason, Skipped};
 use crate::index::{self, IndexBuilder, IndexError};
 
 /// Files read and chunked in parallel before their passages go to the writer in order.
@@ -61,9 +61,9 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
-    /// Files skipped because of a problem, not merely an unsupported type.
+    /// Files skipped because of an error (see [`SkipReason::is_error`]).
     pub fn failed(&self) -> usize {
-        self.skipped.iter().filter(|s| !s.unsupported).count()
+        self.skipped.iter().filter(|s| s.reason.is_error()).count()
     }
 }
 
@@ -88,7 +88,7 @@ pub fn build(
 ) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
     let (files, mut skipped) = corpus::walk(roots)?;
-    for skip in skipped.iter().filter(|s| !s.unsupported) {
+    for skip in skipped.iter().filter(|s| s.reason != SkipReason::Unsupported) {
         progress.warn(&format!("skipping {}: {}", skip.path.display(), skip.reason));
     }
     let lock = index::lock(index_dir)?;
@@ -211,16 +211,21 @@ fn examine(file: &CorpusFile, indexed: Option<&Entry>, trusted: bool, progress: 
     if let Some(entry) = indexed.filter(|entry| trusted && entry.hash == hash) {
         return FileState::Unchanged(entry.clone());
     }
-    let document = match corpus::parse(file, bytes) {
-        Ok(document) => document,
+    let path = file.path.to_string_lossy().into_owned();
+    // Chunking and reference parsing run under the reader's isolation and time limit too.
+    let read = corpus::parse_with(file, bytes, move |document| {
+        let passages = chunker::chunk(&document, ChunkSize::default());
+        let entry = Entry::new(&path, &hash, &document, passages.len());
+        (entry, passages, document.warnings)
+    });
+    let (entry, passages, warnings) = match read {
+        Ok(read) => read,
         Err(skip) => return failed(skip),
     };
     let path = file.path.to_string_lossy();
-    for warning in &document.warnings {
+    for warning in &warnings {
         progress.warn(&format!("{path}: {warning}"));
     }
-    let passages = chunker::chunk(&document, ChunkSize::default());
-    let entry = Entry::new(&path, &hash, &document, passages.len());
     for reference in entry.references.iter().map(|r| &r.cited.reference) {
         if let Some(problem) = &reference.problem {
             progress.warn(&format!(

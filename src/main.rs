@@ -4,11 +4,22 @@ use std::process::ExitCode;
 
 use citedex::app::{self, Outcome};
 use citedex::cli::Cli;
-use citedex::corpus::READER_THREAD_PREFIX;
+use citedex::corpus::{self, Isolation, READER_THREAD_PREFIX};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Before any argument parsing: a reader child's arguments are not a command line.
+    if corpus::is_reader_child() {
+        return corpus::serve_reader_child();
+    }
     quiet_reader_panics();
+    // PDFs are read in child processes of this very binary, so none can abort this one.
+    if let Ok(program) = std::env::current_exe() {
+        corpus::configure_isolation(Isolation {
+            reader_program: Some(program),
+            ..Isolation::default()
+        });
+    }
     let cli = Cli::parse();
     let result = cli
         .into_config()
