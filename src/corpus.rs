@@ -635,3 +635,141 @@ fn limit_address_space(bytes: u64) -> io::Result<()> {
 fn limit_address_space(_bytes: u64) -> io::Result<()> {
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, format: Format) -> CorpusFile {
+        let (format, gzip) = format_of(Path::new(path)).unwrap_or((format, false));
+        CorpusFile {
+            path: PathBuf::from(path),
+            format,
+            gzip,
+        }
+    }
+
+    #[test]
+    fn compressed_files_take_the_format_of_what_they_hold() {
+        assert_eq!(
+            format_of(Path::new("a/notes.md.gz")),
+            Some((Format::Markdown, true))
+        );
+        assert_eq!(format_of(Path::new("page.HTML.GZ")), Some((Format::Html, true)));
+        assert_eq!(format_of(Path::new("paper.pdf")), Some((Format::Pdf, false)));
+        assert_eq!(format_of(Path::new("archive.tar.gz")), None);
+        assert_eq!(format_of(Path::new("plain.gz")), None);
+        assert_eq!(file("a/notes.md.gz", Format::Text).fallback_title(), "notes");
+        assert_eq!(file("a/notes.v2.md", Format::Text).fallback_title(), "notes.v2");
+    }
+
+    #[test]
+    fn links_unsupported_special_and_empty_files_are_warnings() {
+        let warnings = [
+            SkipReason::Unsupported,
+            SkipReason::Empty,
+            SkipReason::NotRegularFile,
+            SkipReason::LinkOutside {
+                target: "/etc".into(),
+            },
+            SkipReason::LinkLoop { ancestor: None },
+            SkipReason::BrokenLink {
+                target: "gone.md".into(),
+            },
+        ];
+        assert!(warnings.iter().all(|reason| !reason.is_error()));
+        let errors = [
+            SkipReason::TooLarge { limit: 1 },
+            SkipReason::DecompressedTooLarge { limit: 1 },
+            SkipReason::Unreadable("Permission denied".into()),
+            SkipReason::Binary,
+            SkipReason::Unparsable("front matter: x".into()),
+            SkipReason::TimedOut {
+                limit: Duration::from_secs(1),
+            },
+        ];
+        assert!(errors.iter().all(SkipReason::is_error));
+        assert_eq!(
+            SkipReason::LinkLoop {
+                ancestor: Some("kb".into())
+            }
+            .to_string(),
+            "symbolic link loop back to kb"
+        );
+    }
+
+    #[test]
+    fn processing_shares_the_reader_isolation_and_time_limit() {
+        let isolation = Isolation {
+            time_limit: Duration::from_millis(200),
+            ..Isolation::default()
+        };
+        let notes = file("notes.md", Format::Markdown);
+        let words = isolation.parse_with(&notes, b"# Notes\n\nSome words.\n".to_vec(), |document| {
+            document.meta.title
+        });
+        assert_eq!(words, Ok("Notes".to_string()));
+        let crashed =
+            isolation.parse_with(&notes, b"# Notes\n".to_vec(), |_| -> () { panic!("chunker bug") });
+        assert_eq!(
+            crashed.unwrap_err().reason,
+            SkipReason::ReaderCrashed {
+                reader: "Markdown".into(),
+                message: "chunker bug".into()
+            }
+        );
+        let slow = isolation.parse_with(&notes, b"# Notes\n".to_vec(), |_| {
+            std::thread::sleep(Duration::from_secs(2))
+        });
+        assert_eq!(
+            slow.unwrap_err().reason,
+            SkipReason::TimedOut {
+                limit: Duration::from_millis(200)
+            }
+        );
+        let empty = isolation.parse_with(&notes, b" \n\t".to_vec(), |document| document);
+        assert_eq!(empty.unwrap_err().reason, SkipReason::Empty);
+    }
+
+    /// Reader programs that fail in each way a child can; all in one test, so no other test's
+    /// process starts while a script is being written (which would make it busy to execute).
+    #[cfg(unix)]
+    #[test]
+    fn a_reader_child_that_dies_hangs_or_babbles_costs_its_file_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("crash", "kill -SEGV $$", "killed by signal 11"),
+            (
+                "overflow",
+                "echo \"thread 'x' has overflowed its stack\" >&2; kill -ABRT $$",
+                "stack overflow",
+            ),
+            ("hang", "exec sleep 30", "timed out"),
+            ("babble", "cat >/dev/null; echo not json", "not valid"),
+        ];
+        for (name, script, _) in &cases {
+            let program = dir.path().join(name);
+            fs::write(&program, format!("#!/bin/sh\n{script}\n")).unwrap();
+            fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let paper = file("paper.pdf", Format::Pdf);
+        for (name, _, expected) in cases {
+            let isolation = Isolation {
+                reader_program: Some(dir.path().join(name)),
+                time_limit: Duration::from_millis(500),
+                ..Isolation::default()
+            };
+            let reason = isolation
+                .parse_with(&paper, b"%PDF-1.5".to_vec(), |document| document)
+                .unwrap_err()
+                .reason;
+            let described = match &reason {
+                SkipReason::ReaderCrashed { message, .. } => message.clone(),
+                SkipReason::TimedOut { .. } => "timed out".into(),
+                other => other.to_string(),
+            };
+            assert!(described.contains(expected), "{name}: {reason:?}");
+        }
+    }
+}
