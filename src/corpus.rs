@@ -11,6 +11,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use flate2::read::MultiGzDecoder;
@@ -390,25 +391,16 @@ impl Isolation {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(file.skipped(SkipReason::Empty));
         }
-        let deadline = Instant::now() + self.time_limit;
+        let deadline = (Instant::now() + self.time_limit, self.time_limit);
         let title = file.fallback_title();
         let format = file.format;
         let name = file.path.display().to_string();
         let result = match &self.reader_program {
-            Some(program) if format == Format::Pdf => read_in_child(
-                program,
-                self.memory_limit,
-                &title,
-                bytes,
-                deadline,
-                self.time_limit,
-            )
-            .and_then(|document| {
-                run_isolated(&name, format, Some((deadline, self.time_limit)), move || {
-                    then(document)
-                })
-            }),
-            _ => run_isolated(&name, format, Some((deadline, self.time_limit)), move || {
+            Some(program) if format == Format::Pdf => {
+                read_in_child(program, self.memory_limit, &title, bytes, deadline)
+                    .and_then(|document| run_isolated(&name, format, deadline, move || then(document)))
+            }
+            _ => run_isolated(&name, format, deadline, move || {
                 formats::read(format, &bytes, &title).map(then)
             })
             .and_then(|read| read.map_err(SkipReason::from_read_error)),
@@ -437,32 +429,25 @@ impl CorpusFile {
     }
 }
 
-/// Runs `job` in a named thread with a large stack, catching a panic; with a deadline, gives up
-/// waiting when it passes (the thread is abandoned).
+/// Runs `job` in a named thread with a large stack, catching a panic; gives up waiting when
+/// `deadline` passes (the thread is abandoned) and reports `limit` as the time limit.
 fn run_isolated<R: Send + 'static>(
     name: &str,
     format: Format,
-    deadline: Option<(Instant, Duration)>,
+    (deadline, limit): (Instant, Duration),
     job: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, SkipReason> {
     let (sender, receiver) = mpsc::channel();
-    std::thread::Builder::new()
-        .name(format!("{READER_THREAD_PREFIX}{name}"))
-        .stack_size(READER_STACK_BYTES)
-        .spawn(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(job));
-            // The receiver is gone only when the time limit passed; nobody wants the result then.
-            let _ = sender.send(result);
-        })
-        .map_err(|error| SkipReason::Isolation(format!("no reader thread: {error}")))?;
-    let outcome = match deadline {
-        Some((deadline, limit)) => receiver
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .map_err(|_| SkipReason::TimedOut { limit })?,
-        None => receiver
-            .recv()
-            .map_err(|_| SkipReason::Isolation("the reader thread vanished".into()))?,
-    };
+    let name = format!("{READER_THREAD_PREFIX}{name}");
+    start_thread(&name, READER_STACK_BYTES, deadline, move || {
+        let result = panic::catch_unwind(AssertUnwindSafe(job));
+        // The receiver is gone only when the time limit passed; nobody wants the result then.
+        let _ = sender.send(result);
+    })
+    .map_err(|error| SkipReason::Isolation(format!("no reader thread: {error}")))?;
+    let outcome = receiver
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .map_err(|_| SkipReason::TimedOut { limit })?;
     outcome.map_err(|panic| {
         let message = panic
             .downcast_ref::<String>()
@@ -476,6 +461,39 @@ fn run_isolated<R: Send + 'static>(
     })
 }
 
+/// Stack of the threads that feed a reader child and collect its output.
+const PIPE_THREAD_STACK_BYTES: usize = 256 * 1024;
+/// Pause before asking again for a thread the system refused.
+const THREAD_RETRY_PAUSE: Duration = Duration::from_millis(20);
+
+/// Starts a named thread, asking again while the system refuses for want of threads or address
+/// space (under `ulimit -v`, the large stacks of readers still finishing), until `deadline`.
+fn start_thread<T: Send + 'static>(
+    name: &str,
+    stack_bytes: usize,
+    deadline: Instant,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<JoinHandle<Option<T>>> {
+    // A refused spawn drops its closure; the job waits here for the attempt that succeeds.
+    let job = Arc::new(Mutex::new(Some(job)));
+    loop {
+        let slot = Arc::clone(&job);
+        let started = std::thread::Builder::new()
+            .name(name.to_string())
+            .stack_size(stack_bytes)
+            .spawn(move || {
+                let job = slot.lock().expect("no panics while locked").take();
+                job.map(|job| job())
+            });
+        match started {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(THREAD_RETRY_PAUSE);
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Reads a PDF in a child process of `program`: the bytes go to its standard input, the document
 /// (or the reason it was refused) comes back as JSON on its standard output. The child is killed
 /// when `deadline` passes.
@@ -484,8 +502,7 @@ fn read_in_child(
     memory_limit: u64,
     title: &str,
     bytes: Vec<u8>,
-    deadline: Instant,
-    time_limit: Duration,
+    (deadline, limit): (Instant, Duration),
 ) -> Result<Document, SkipReason> {
     let mut child = Command::new(program)
         .arg(title)
@@ -500,41 +517,62 @@ fn read_in_child(
     else {
         unreachable!("all three streams were piped");
     };
-    // A child that dies early closes its end; the write error says nothing the exit status does not.
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&bytes);
-    });
-    let explainer = std::thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut stderr = stderr;
-        let _ = (&mut stderr).take(CHILD_STDERR_BYTES).read_to_end(&mut kept);
-        // Drained to the end, so a chatty child never blocks on a full pipe.
-        let _ = io::copy(&mut stderr, &mut io::sink());
-        String::from_utf8_lossy(&kept).into_owned()
-    });
     let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut answer = Vec::new();
-        let read = stdout.read_to_end(&mut answer).map(|_| answer);
-        let _ = sender.send(read);
+    let pipe_thread = |name: &str, job: Box<dyn FnOnce() -> String + Send>| {
+        start_thread(name, PIPE_THREAD_STACK_BYTES, deadline, job)
+    };
+    let threads = pipe_thread(
+        "citedex-reader-input",
+        // A child that dies early closes its end; the write error says nothing its exit does not.
+        Box::new(move || {
+            let _ = stdin.write_all(&bytes);
+            String::new()
+        }),
+    )
+    .and_then(|feeder| {
+        let explainer = pipe_thread(
+            "citedex-reader-errors",
+            Box::new(move || {
+                let mut kept = Vec::new();
+                let mut stderr = stderr;
+                let _ = (&mut stderr).take(CHILD_STDERR_BYTES).read_to_end(&mut kept);
+                // Drained to the end, so a chatty child never blocks on a full pipe.
+                let _ = io::copy(&mut stderr, &mut io::sink());
+                String::from_utf8_lossy(&kept).into_owned()
+            }),
+        )?;
+        pipe_thread(
+            "citedex-reader-output",
+            Box::new(move || {
+                let mut answer = Vec::new();
+                let _ = sender.send(stdout.read_to_end(&mut answer).map(|_| answer));
+                String::new()
+            }),
+        )?;
+        Ok((feeder, explainer))
     });
-    let answer = receiver.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+    let answer = match &threads {
+        Ok(_) => receiver
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .map_err(|_| SkipReason::TimedOut { limit }),
+        Err(error) => Err(SkipReason::Isolation(format!(
+            "no thread for the reader's pipes: {error}"
+        ))),
+    };
     if answer.is_err() {
         // The child is ours and still running: end it.
         let _ = child.kill();
     }
     let status = child.wait();
-    let _ = feeder.join();
-    let stderr = explainer.join().unwrap_or_default();
-    let answer = match answer {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(error)) => {
-            return Err(SkipReason::Isolation(format!(
-                "reading the reader's answer: {error}"
-            )));
+    let stderr = match threads {
+        Ok((feeder, explainer)) => {
+            let _ = feeder.join();
+            explainer.join().ok().flatten().unwrap_or_default()
         }
-        Err(_) => return Err(SkipReason::TimedOut { limit: time_limit }),
+        Err(_) => String::new(),
     };
+    let answer =
+        answer?.map_err(|error| SkipReason::Isolation(format!("reading the reader's answer: {error}")))?;
     let status = status.map_err(|error| SkipReason::Isolation(format!("waiting for the reader: {error}")))?;
     if !status.success() {
         return Err(SkipReason::ReaderCrashed {
@@ -542,9 +580,8 @@ fn read_in_child(
             message: describe_death(status, &stderr, memory_limit),
         });
     }
-    let answer: Result<Document, SkipReason> = serde_json::from_slice(&answer)
-        .map_err(|error| SkipReason::Isolation(format!("the reader's answer is not valid: {error}")))?;
-    answer
+    serde_json::from_slice::<Result<Document, SkipReason>>(&answer)
+        .map_err(|error| SkipReason::Isolation(format!("the reader's answer is not valid: {error}")))?
 }
 
 /// How a reader child died, from its exit status and what the Rust runtime printed.
@@ -595,9 +632,14 @@ pub fn serve_reader_child() -> ExitCode {
         eprintln!("citedex reader: reading standard input: {error}");
         return ExitCode::FAILURE;
     }
-    let answer = run_isolated("child", Format::Pdf, None, move || {
-        formats::read(Format::Pdf, &bytes, &title)
-    })
+    // The parent keeps the time; the child waits as long as reading takes.
+    let unlimited = Duration::from_secs(365 * 24 * 60 * 60);
+    let answer = run_isolated(
+        "child",
+        Format::Pdf,
+        (Instant::now() + unlimited, unlimited),
+        move || formats::read(Format::Pdf, &bytes, &title),
+    )
     .and_then(|read| read.map_err(SkipReason::from_read_error));
     let written = render::to_stdout(|out| serde_json::to_writer(out, &answer).map_err(io::Error::from));
     match written {
@@ -700,10 +742,7 @@ mod tests {
 
     #[test]
     fn processing_shares_the_reader_isolation_and_time_limit() {
-        let isolation = Isolation {
-            time_limit: Duration::from_millis(200),
-            ..Isolation::default()
-        };
+        let isolation = Isolation::default();
         let notes = file("notes.md", Format::Markdown);
         let words = isolation.parse_with(&notes, b"# Notes\n\nSome words.\n".to_vec(), |document| {
             document.meta.title
@@ -718,8 +757,12 @@ mod tests {
                 message: "chunker bug".into()
             }
         );
-        let slow = isolation.parse_with(&notes, b"# Notes\n".to_vec(), |_| {
-            std::thread::sleep(Duration::from_secs(2))
+        let impatient = Isolation {
+            time_limit: Duration::from_millis(200),
+            ..Isolation::default()
+        };
+        let slow = impatient.parse_with(&notes, b"# Notes\n".to_vec(), |_| {
+            std::thread::sleep(Duration::from_secs(5))
         });
         assert_eq!(
             slow.unwrap_err().reason,
@@ -755,9 +798,14 @@ mod tests {
         }
         let paper = file("paper.pdf", Format::Pdf);
         for (name, _, expected) in cases {
+            // Only the hanging reader is waited for briefly; the others end at once.
+            let time_limit = match name {
+                "hang" => Duration::from_millis(500),
+                _ => READER_TIME_LIMIT,
+            };
             let isolation = Isolation {
                 reader_program: Some(dir.path().join(name)),
-                time_limit: Duration::from_millis(500),
+                time_limit,
                 ..Isolation::default()
             };
             let reason = isolation
