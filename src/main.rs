@@ -1,25 +1,30 @@
 //! The `citedex` binary: parse arguments, run, report errors, exit 0 (found), 1 (no match) or 2 (error).
 
+mod app;
+mod cli;
+mod render;
+
 use std::process::ExitCode;
 
-use citedex::app::{self, Outcome};
-use citedex::cli::Cli;
+use app::Outcome;
+use app::console::Console;
 use citedex::corpus::READER_THREAD_PREFIX;
 use clap::Parser;
+use cli::Cli;
 
 fn main() -> ExitCode {
     quiet_reader_panics();
-    let cli = Cli::parse();
-    let result = cli
-        .into_config()
+    let console = Console::default();
+    let config = Cli::parse().into_config();
+    match config
         .map_err(anyhow::Error::from)
-        .and_then(|config| app::run(&config).map_err(anyhow::Error::from));
-    match result {
+        .and_then(|config| app::run(&config, &console))
+    {
         Ok(Outcome::Found) => ExitCode::SUCCESS,
         Ok(Outcome::NoMatch) => ExitCode::from(1),
         Ok(Outcome::Partial) => ExitCode::from(2),
         Err(error) => {
-            eprintln!("citedex: error: {error:#}");
+            console.error(&error);
             ExitCode::from(2)
         }
     }

@@ -1,8 +1,6 @@
 //! Reading the query text before tantivy does: field aliases, whether a query is plain words
 //! (and so open to proximity, abbreviation and typo help), and the plain-word fallback.
 
-use std::collections::BTreeMap;
-
 /// Field names users may type that stand for a schema field: the passage text is searched through
 /// `content`, which also holds its title and headings.
 const FIELD_ALIASES: [(&str, &str); 3] = [("source", "title"), ("body", "content"), ("text", "content")];
@@ -83,7 +81,8 @@ pub fn prefixes(query: &str) -> Vec<Prefix<'_>> {
                         Some((field, prefix)) => (Some(field), prefix),
                         None => (None, body),
                     };
-                    let any_value = prefix.is_empty() && field.is_some();
+                    // `field:*` and a lone `*` ask for every passage.
+                    let any_value = prefix.is_empty() && (field.is_some() || token == "*");
                     if (any_value || !prefix.is_empty()) && prefix.chars().all(char::is_alphanumeric) {
                         found.push(Prefix {
                             range: offset..i,
@@ -121,29 +120,21 @@ pub fn plain_words(query: &str) -> String {
     words(query).join(" ")
 }
 
-/// Extra query text for a plain query: the long form of each abbreviation it uses, as a phrase,
-/// and the abbreviation of each long form it spells out.
-pub fn abbreviation_expansions(
-    query_words: &[&str],
-    abbreviations: &BTreeMap<String, String>,
-) -> Vec<String> {
-    let lowered: Vec<String> = query_words.iter().map(|w| w.to_lowercase()).collect();
-    let joined = format!(" {} ", lowered.join(" "));
-    let mut extra = Vec::new();
-    for (short, long) in abbreviations {
-        let uses_short = query_words.iter().any(|word| word.eq_ignore_ascii_case(short));
-        let long_words: Vec<&str> = long
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect();
-        let uses_long = joined.contains(&format!(" {} ", long_words.join(" ")));
-        if uses_short && !uses_long {
-            extra.push(format!("\"{}\"", long_words.join(" ")));
-        } else if uses_long && !uses_short {
-            extra.push(short.clone());
+/// How deep the query nests parentheses and brackets (the parser recurses on each level).
+pub fn nesting(query: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for c in query.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
-    extra
+    deepest
 }
 
 #[cfg(test)]
@@ -198,6 +189,7 @@ mod tests {
                 (None, "thromb"),
                 (Some("title"), "vein"),
                 (None, "a"),
+                (None, ""),
                 (Some("kind"), "")
             ]
         );
@@ -216,23 +208,5 @@ mod tests {
             "unclosed phrase title legs"
         );
         assert_eq!(plain_words("- ( :"), "");
-    }
-
-    #[test]
-    fn abbreviations_expand_both_ways() {
-        let known = BTreeMap::from([
-            ("DVT".to_string(), "deep vein thrombosis".to_string()),
-            ("EMG".to_string(), "electromyography".to_string()),
-        ]);
-        assert_eq!(
-            abbreviation_expansions(&["dvt", "risk"], &known),
-            ["\"deep vein thrombosis\""]
-        );
-        assert_eq!(
-            abbreviation_expansions(&["Deep", "vein", "thrombosis"], &known),
-            ["DVT"]
-        );
-        assert!(abbreviation_expansions(&["DVT", "deep", "vein", "thrombosis"], &known).is_empty());
-        assert!(abbreviation_expansions(&["vein"], &known).is_empty());
     }
 }
