@@ -42,8 +42,8 @@ mod search;
 
 pub use document::Document;
 pub use index::{
-    Committed, Index, IndexError, IndexInfo, IndexWriter, PreparedDocument, SCHEMA_VERSION, StoredPassage,
-    passage_id,
+    Committed, Index, IndexError, IndexInfo, IndexWriter, PassageInContext, PreparedDocument, SCHEMA_VERSION,
+    Status, StoredPassage, passage_id,
 };
 pub use search::{
     Explanation, Hit, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query, QueryError,
