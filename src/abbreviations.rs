@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::references::normalize_name;
+
 /// An abbreviation and what it stands for, as learnt from a document.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Abbreviation {
@@ -43,7 +45,8 @@ pub fn find(text: &str) -> Vec<Abbreviation> {
 }
 
 /// Merges pairs learnt from many documents; where one short form has several long forms, the
-/// one seen in most documents wins (ties: the alphabetically first, for a stable result).
+/// one seen in most documents wins (ties: the alphabetically first, for a stable result). Long
+/// forms come out as lower-case words separated by single spaces, as queries are compared.
 pub fn merge<'a>(pairs: impl IntoIterator<Item = &'a Abbreviation>) -> BTreeMap<String, String> {
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     for pair in pairs {
@@ -58,7 +61,9 @@ pub fn merge<'a>(pairs: impl IntoIterator<Item = &'a Abbreviation>) -> BTreeMap<
             *slot = (count, long);
         }
     }
-    best.into_iter().map(|(short, (_, long))| (short, long)).collect()
+    best.into_iter()
+        .map(|(short, (_, long))| (short, normalize_name(&long)))
+        .collect()
 }
 
 /// `DVT`, `EMG`, `HbA1c`: 2 to 10 letters or digits, starting with a letter, at least two capitals.

@@ -1,6 +1,7 @@
 //! The knowledge base's table of contents: one entry per indexed document with its metadata,
 //! passage count, parsed references and the links between articles and the sources they cite.
-//! It is stored with each index commit, so `sources` and `cited_by` need no second file.
+//! The index stores each entry as a record beside the document's passages; a writer links them
+//! all at commit time.
 
 use serde::{Deserialize, Serialize};
 

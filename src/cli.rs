@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
-
-use crate::eval::Collection;
+use clap::{ColorChoice, Parser, Subcommand};
 
 /// Default index directory, relative to the current directory.
 pub const DEFAULT_INDEX_DIR: &str = ".citedex";
@@ -92,24 +90,11 @@ pub enum Command {
     },
 }
 
-/// Whether to colour human output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// On a terminal, unless NO_COLOR is set.
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
-}
-
 /// A validated command, ready to run.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The index directory.
     pub index_dir: PathBuf,
-    /// Whether the index directory was left at its default.
-    pub default_index: bool,
     /// The command with its validated options.
     pub action: Action,
 }
@@ -146,8 +131,8 @@ pub enum Action {
     Export,
     /// Evaluate ranking on a test collection.
     Eval {
-        /// The collection's files.
-        collection: Collection,
+        /// The collection's documents, queries and judgments.
+        files: EvalFiles,
         /// Print each query's scores too.
         per_query: bool,
         /// JSON instead of text.
@@ -157,6 +142,22 @@ pub enum Action {
     Sources {
         /// JSON instead of text.
         json: bool,
+    },
+}
+
+/// Where a BEIR-layout test collection is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvalFiles {
+    /// A folder holding `corpus.jsonl`, `queries.jsonl` and `qrels/test.tsv`.
+    Folder(PathBuf),
+    /// The three files named one by one.
+    Files {
+        /// `corpus.jsonl`.
+        corpus: PathBuf,
+        /// `queries.jsonl`.
+        queries: PathBuf,
+        /// The judgments TSV.
+        qrels: PathBuf,
     },
 }
 
@@ -174,7 +175,6 @@ pub enum ConfigError {
 impl Cli {
     /// Checks the arguments and fills in defaults.
     pub fn into_config(self) -> Result<Config, ConfigError> {
-        let default_index = self.index.is_none();
         let index_dir = self.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX_DIR));
         let action = match self.command {
             Command::Index { full, corpus } => Action::Index {
@@ -211,9 +211,9 @@ impl Cli {
                 per_query,
                 json,
             } => {
-                let collection = match (dataset, corpus, queries, qrels) {
-                    (Some(folder), ..) => Collection::in_folder(&folder),
-                    (None, Some(corpus), Some(queries), Some(qrels)) => Collection {
+                let files = match (dataset, corpus, queries, qrels) {
+                    (Some(folder), ..) => EvalFiles::Folder(folder),
+                    (None, Some(corpus), Some(queries), Some(qrels)) => EvalFiles::Files {
                         corpus,
                         queries,
                         qrels,
@@ -221,18 +221,14 @@ impl Cli {
                     _ => return Err(ConfigError::Collection),
                 };
                 Action::Eval {
-                    collection,
+                    files,
                     per_query,
                     json,
                 }
             }
             Command::Sources { json } => Action::Sources { json },
         };
-        Ok(Config {
-            index_dir,
-            default_index,
-            action,
-        })
+        Ok(Config { index_dir, action })
     }
 }
 

@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
 use crate::formats::{self, Format, ReadError};
-use crate::render;
 
 /// Threads that run format readers are named with this prefix, so the binary's panic hook can stay
 /// quiet about their panics: they are reported as skipped files instead.
@@ -609,46 +608,34 @@ pub fn is_reader_child() -> bool {
 
 /// Serves one reader request as a child process: limits its own address space to the bytes
 /// [`READER_CHILD_ENV`] gives, reads a PDF from standard input, and writes the JSON of
-/// `Result<Document, SkipReason>` to standard output. Its first argument names untitled
-/// documents. A crash ends the process, which the parent reports; a panic is an answer.
-pub fn serve_reader_child() -> ExitCode {
+/// `Result<Document, SkipReason>` to `answer` (the binary's standard output). Its first argument
+/// names untitled documents. A crash ends the process, which the parent reports; a panic is an
+/// answer. An error here means no answer could be given.
+pub fn serve_reader_child(answer: &mut dyn Write) -> io::Result<()> {
     // Panics come back as answers; the default hook would only print them.
     panic::set_hook(Box::new(|_| {}));
-    let memory_limit = std::env::var(READER_CHILD_ENV)
+    if let Some(limit) = std::env::var(READER_CHILD_ENV)
         .ok()
-        .and_then(|value| value.parse::<u64>().ok());
-    if let Some(limit) = memory_limit
-        && let Err(error) = limit_address_space(limit)
+        .and_then(|value| value.parse::<u64>().ok())
     {
-        eprintln!("citedex reader: cannot limit memory: {error}");
-        return ExitCode::FAILURE;
+        limit_address_space(limit)?;
     }
     let title = std::env::args_os()
         .nth(1)
         .map(|title| title.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut bytes = Vec::new();
-    if let Err(error) = io::stdin().read_to_end(&mut bytes) {
-        eprintln!("citedex reader: reading standard input: {error}");
-        return ExitCode::FAILURE;
-    }
-    // The parent keeps the time; the child waits as long as reading takes.
+    io::stdin().read_to_end(&mut bytes)?;
+    // The parent keeps the time; the child takes as long as reading takes.
     let unlimited = Duration::from_secs(365 * 24 * 60 * 60);
-    let answer = run_isolated(
+    let read = run_isolated(
         "child",
         Format::Pdf,
         (Instant::now() + unlimited, unlimited),
         move || formats::read(Format::Pdf, &bytes, &title),
     )
     .and_then(|read| read.map_err(SkipReason::from_read_error));
-    let written = render::to_stdout(|out| serde_json::to_writer(out, &answer).map_err(io::Error::from));
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("citedex reader: writing the answer: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    serde_json::to_writer(answer, &read).map_err(io::Error::from)
 }
 
 /// Lowers this process's address-space limit to `bytes` (never raises it).

@@ -1,19 +1,19 @@
-//! Building and updating an index from corpus folders: walk, hash every file, read and chunk the
-//! new and changed ones in parallel batches, feed their passages to the index writer in a stable
-//! order, delete what disappeared, link citations, and commit once.
+//! Building and updating an index from corpus folders, as one caller of the library's
+//! [`IndexWriter`]: take the write lock, walk, hash every file, read and prepare the new and
+//! changed ones in parallel batches, hand them to the writer in a stable order, remove what
+//! disappeared, and commit once.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::catalog::{Catalog, Entry};
-use crate::chunker::{self, ChunkSize, Passage};
 use crate::corpus::{self, CorpusError, CorpusFile, SkipReason, Skipped};
-use crate::index::{self, IndexBuilder, IndexError};
+use crate::index::{IndexError, IndexWriter, PreparedDocument};
 
-/// Files read and chunked in parallel before their passages go to the writer in order.
+/// Files read and prepared in parallel before they go to the writer in order.
 const BATCH_FILES: usize = 256;
 
 /// Why a build failed as a whole (a bad file only skips that file).
@@ -70,11 +70,11 @@ impl BuildReport {
 /// How one file of the corpus compares with the index.
 enum FileState {
     /// Same bytes as indexed: nothing to do.
-    Unchanged(Entry),
-    /// New or changed: its fresh entry and passages.
-    Read(Entry, Vec<Passage>),
-    /// Could not be read or parsed; `previous` is what the index holds for it, kept rather than lost.
-    Failed { skip: Skipped, previous: Option<Entry> },
+    Unchanged(String),
+    /// New or changed: the document made ready for the index.
+    Read(Box<PreparedDocument>),
+    /// Could not be read or parsed; what the index holds for it (if anything) is kept, not lost.
+    Failed(String, Skipped),
 }
 
 /// Brings the index at `index_dir` up to date with the files under `roots`: only new and
@@ -87,64 +87,47 @@ pub fn build(
     progress: &dyn Progress,
 ) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
+    // The lock comes first: a second writer fails before it scans anything.
+    let mut writer = if full {
+        IndexWriter::create(index_dir)?
+    } else {
+        IndexWriter::update(index_dir)?
+    };
     let (files, mut skipped) = corpus::walk(roots)?;
     for skip in skipped.iter().filter(|s| s.reason != SkipReason::Unsupported) {
         progress.warn(&format!("skipping {}: {}", skip.path.display(), skip.reason));
     }
-    let lock = index::lock(index_dir)?;
-    let previous = if full {
-        None
-    } else {
-        match index::open(index_dir) {
-            Ok(open) => Some(open),
-            Err(IndexError::NotFound(_)) => None,
-            Err(error) => return Err(error.into()),
-        }
-    };
-    let mut builder = match &previous {
-        Some(open) => IndexBuilder::update(index_dir, open, &lock)?,
-        None => IndexBuilder::create(index_dir, &lock)?,
-    };
-    let known = previous.as_ref().map(|open| &open.catalog);
-    // An index from another release is updated, but its hashes vouch for nothing.
-    let trusted = previous.as_ref().is_some_and(|open| open.same_release);
     let mut report = BuildReport::default();
-    let mut entries = Vec::new();
+    let mut seen: HashSet<String> = HashSet::with_capacity(files.len());
     progress.start(files.len());
     for batch in files.chunks(BATCH_FILES) {
         let states: Vec<FileState> = batch
             .par_iter()
             .map(|file| {
-                let path = file.path.to_string_lossy();
-                let state = examine(
-                    file,
-                    known.and_then(|catalog| catalog.get(&path)),
-                    trusted,
-                    progress,
-                );
+                let path = document_path(&file.path);
+                let state = examine(file, path.clone(), writer.fingerprint(&path), progress);
                 progress.advance(&file.path);
                 state
             })
             .collect();
         for state in states {
             match state {
-                FileState::Unchanged(entry) => {
+                FileState::Unchanged(path) => {
                     report.unchanged += 1;
-                    entries.push(entry);
+                    seen.insert(path);
                 }
-                FileState::Read(entry, passages) => {
-                    match known.and_then(|catalog| catalog.get(&entry.source.path)) {
-                        Some(_) => {
-                            builder.remove(&entry.source.path);
-                            report.changed += 1;
-                        }
-                        None => report.added += 1,
+                FileState::Read(prepared) => {
+                    let path = prepared.entry.source.path.clone();
+                    if writer.entry(&path).is_some() {
+                        report.changed += 1;
+                    } else {
+                        report.added += 1;
                     }
-                    builder.add(&entry, &passages)?;
-                    entries.push(entry);
+                    writer.add_prepared(*prepared)?;
+                    seen.insert(path);
                 }
-                FileState::Failed { skip, previous } => {
-                    let kept = if previous.is_some() {
+                FileState::Failed(path, skip) => {
+                    let kept = if writer.entry(&path).is_some() {
                         "; the index keeps its previous version"
                     } else {
                         ""
@@ -155,78 +138,54 @@ pub fn build(
                         skip.reason
                     ));
                     skipped.push(skip);
-                    entries.extend(previous);
+                    seen.insert(path);
                 }
             }
         }
     }
-    if let Some(catalog) = known {
-        let still_there: std::collections::HashSet<&str> =
-            entries.iter().map(|e| e.source.path.as_str()).collect();
-        for gone in catalog
-            .documents
-            .iter()
-            .filter(|d| !still_there.contains(d.source.path.as_str()))
-        {
-            builder.remove(&gone.source.path);
-            report.removed += 1;
-        }
-    }
-    let catalog = Catalog::new(entries);
-    report.unresolved = catalog
-        .missing_references()
-        .map(|(entry, reference)| (entry.source.path.clone(), reference.cited.reference.text.clone()))
+    let gone: Vec<String> = writer
+        .paths()
+        .filter(|path| !seen.contains(*path))
+        .map(str::to_string)
         .collect();
-    report.unresolved.extend(
-        catalog
-            .unknown_keys()
-            .into_iter()
-            .map(|(path, key)| (path.to_string(), format!("cites key {key:?}"))),
-    );
-    report.documents = catalog.documents.len();
-    report.passages = catalog.documents.iter().map(|d| d.passages).sum();
-    report.skipped = skipped;
-    let nothing_changed = previous
-        .as_ref()
-        .is_some_and(|open| open.same_release && open.catalog == catalog);
-    if !nothing_changed {
-        builder.commit(catalog)?;
+    for path in gone {
+        writer.remove(&path);
+        report.removed += 1;
     }
+    let committed = writer.commit()?;
+    report.documents = committed.info.documents;
+    report.passages = committed.info.passages;
+    report.unresolved = committed.unresolved;
+    report.skipped = skipped;
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
-/// Reads one file, and parses and chunks it unless its bytes are those already indexed (and
-/// `trusted`: indexed by this release).
-fn examine(file: &CorpusFile, indexed: Option<&Entry>, trusted: bool, progress: &dyn Progress) -> FileState {
-    let failed = |skip| FileState::Failed {
-        skip,
-        previous: indexed.cloned(),
-    };
+/// Reads one file, and parses and prepares it unless its bytes hash to `indexed`, the
+/// fingerprint of what the index holds for it.
+fn examine(file: &CorpusFile, path: String, indexed: Option<&str>, progress: &dyn Progress) -> FileState {
     let bytes = match corpus::read(file) {
         Ok(bytes) => bytes,
-        Err(skip) => return failed(skip),
+        Err(skip) => return FileState::Failed(path, skip),
     };
     let hash = format!("{:032x}", xxh3_128(&bytes));
-    if let Some(entry) = indexed.filter(|entry| trusted && entry.hash == hash) {
-        return FileState::Unchanged(entry.clone());
+    if indexed == Some(hash.as_str()) {
+        return FileState::Unchanged(path);
     }
-    let path = file.path.to_string_lossy().into_owned();
+    let prepare_at = path.clone();
     // Chunking and reference parsing run under the reader's isolation and time limit too.
     let read = corpus::parse_with(file, bytes, move |document| {
-        let passages = chunker::chunk(&document, ChunkSize::default());
-        let entry = Entry::new(&path, &hash, &document, passages.len());
-        (entry, passages, document.warnings)
+        let prepared = PreparedDocument::new(&prepare_at, &document, Some(&hash));
+        (prepared, document.warnings)
     });
-    let (entry, passages, warnings) = match read {
+    let (prepared, warnings) = match read {
         Ok(read) => read,
-        Err(skip) => return failed(skip),
+        Err(skip) => return FileState::Failed(path, skip),
     };
-    let path = file.path.to_string_lossy();
     for warning in &warnings {
         progress.warn(&format!("{path}: {warning}"));
     }
-    for reference in entry.references.iter().map(|r| &r.cited.reference) {
+    for reference in prepared.entry.references.iter().map(|r| &r.cited.reference) {
         if let Some(problem) = &reference.problem {
             progress.warn(&format!(
                 "{path}: malformed reference {:?} ({problem}), kept",
@@ -234,5 +193,45 @@ fn examine(file: &CorpusFile, indexed: Option<&Entry>, trusted: bool, progress: 
             ));
         }
     }
-    FileState::Read(entry, passages)
+    FileState::Read(Box::new(prepared))
+}
+
+/// The path under which a file is indexed: its path as walked, in UTF-8. Bytes that are not UTF-8
+/// are written `\xHH` and a backslash `\\`, so that two file names never share one path.
+pub fn document_path(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    #[cfg(not(unix))]
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                text.push('\\');
+            }
+            text.push(c);
+        }
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn names_differing_only_in_invalid_bytes_keep_their_own_paths() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let path = |bytes: &[u8]| document_path(Path::new(OsStr::from_bytes(bytes)));
+        assert_eq!(path(b"kb/a\xff.md"), "kb/a\\xFF.md");
+        assert_ne!(path(b"kb/a\xff.md"), path(b"kb/a\xfe.md"));
+        // A name that spells an escape is not taken for the escaped byte.
+        assert_ne!(path(b"kb/a\\xFF.md"), path(b"kb/a\xff.md"));
+        assert_eq!(path("kb/café.md".as_bytes()), "kb/café.md");
+    }
 }

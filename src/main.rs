@@ -1,16 +1,21 @@
 //! The `citedex` binary: parse arguments, run, report errors, exit 0 (found), 1 (no match) or 2 (error).
 
+mod app;
+mod cli;
+mod render;
+
 use std::process::ExitCode;
 
-use citedex::app::{self, Outcome};
-use citedex::cli::Cli;
+use app::Outcome;
+use app::console::Console;
 use citedex::corpus::{self, Isolation, READER_THREAD_PREFIX};
 use clap::Parser;
+use cli::Cli;
 
 fn main() -> ExitCode {
     // Before any argument parsing: a reader child's arguments are not a command line.
     if corpus::is_reader_child() {
-        return corpus::serve_reader_child();
+        return serve_reader_child();
     }
     quiet_reader_panics();
     // PDFs are read in child processes of this very binary, so none can abort this one.
@@ -20,18 +25,30 @@ fn main() -> ExitCode {
             ..Isolation::default()
         });
     }
-    let cli = Cli::parse();
-    let result = cli
-        .into_config()
+    let console = Console::default();
+    let config = Cli::parse().into_config();
+    match config
         .map_err(anyhow::Error::from)
-        .and_then(|config| app::run(&config).map_err(anyhow::Error::from));
-    match result {
+        .and_then(|config| app::run(&config, &console))
+    {
         Ok(Outcome::Found) => ExitCode::SUCCESS,
         Ok(Outcome::NoMatch) => ExitCode::from(1),
         Ok(Outcome::Partial) => ExitCode::from(2),
         Err(error) => {
-            eprintln!("citedex: error: {error:#}");
+            console.error(&error);
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Serves one reader request as a child process ([`corpus::serve_reader_child`]): its answer is
+/// JSON on standard output, written through the one module that writes there, as it is.
+fn serve_reader_child() -> ExitCode {
+    match render::to_stdout(anstream::ColorChoice::AlwaysAnsi, corpus::serve_reader_child) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("citedex reader: {error}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,57 +1,70 @@
-//! Everything citedex prints on standard output: search results and the source list, as text
-//! for people (optionally coloured) or as JSON for programs. Writers are generic so tests can
-//! render into a buffer.
+//! Everything citedex prints on standard output: search results, the source list, passages and
+//! evaluation figures, as text for people (styled with anstyle; anstream drops the styling where
+//! colour is off) or as JSON for programs. Text from the index is shown with its control
+//! characters made visible, so a hostile file cannot drive the terminal.
 
-use std::io::{self, IsTerminal, Write};
+use std::borrow::Cow;
+use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Style};
+use citedex::catalog::{Catalog, Entry};
+use citedex::document::Kind;
+use citedex::eval::EvalReport;
+use citedex::{Explanation, Hit, SearchResults};
 use serde::Serialize;
 
-use crate::catalog::{Catalog, Entry};
-use crate::cli::ColorChoice;
-use crate::document::Kind;
-use crate::eval::EvalReport;
-use crate::search::{Hit, SearchResults};
-
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const MATCH: &str = "\x1b[1;31m";
-const PATH: &str = "\x1b[35m";
-const RESET: &str = "\x1b[0m";
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const MATCH: Style = AnsiColor::Red.on_default().bold();
+const PATH: Style = AnsiColor::Magenta.on_default();
 
 /// Separator between headings of a section path.
 pub const PATH_SEPARATOR: &str = " › ";
 
-/// Decides colour for standard output: `auto` means a terminal and no `NO_COLOR`.
-pub fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
-}
-
-/// Runs `print` on a locked, buffered standard output and flushes it.
-pub fn to_stdout(print: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
+/// Runs `print` on standard output, styled as `color` says, buffered and flushed.
+pub fn to_stdout(
+    color: anstream::ColorChoice,
+    print: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let stdout = anstream::AutoStream::new(io::stdout().lock(), color);
+    let mut out = io::BufWriter::new(stdout);
     print(&mut out)?;
     out.flush()
 }
 
-/// Wraps `text` in an ANSI style when colour is on.
-struct Paint {
-    color: bool,
+/// `text` in `style`.
+fn styled(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
 }
 
-impl Paint {
-    fn paint(&self, style: &str, text: &str) -> String {
-        if self.color {
-            format!("{style}{text}{RESET}")
-        } else {
-            text.to_string()
+/// `text` with every control character written as a visible escape (`\e`, `\x07`, `\n`, ...),
+/// as `ls` and ripgrep show unprintable file names.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    visible_keeping(text, false)
+}
+
+/// Like [`visible`], but line breaks stay line breaks.
+fn visible_lines(text: &str) -> Cow<'_, str> {
+    visible_keeping(text, true)
+}
+
+fn visible_keeping(text: &str, newlines: bool) -> Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && !(newlines && c == '\n') && c != '\t';
+    if !text.contains(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            _ if !hidden(c) => shown.push(c),
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\u{1b}' => shown.push_str("\\e"),
+            _ if (c as u32) < 0x100 => shown.push_str(&format!("\\x{:02X}", c as u32)),
+            _ => shown.push_str(&format!("\\u{{{:X}}}", c as u32)),
         }
     }
+    Cow::Owned(shown)
 }
 
 /// Writes `value` as one line of JSON.
@@ -60,22 +73,13 @@ pub fn json<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     writeln!(out)
 }
 
-/// Writes each value as one line of JSON (JSON Lines).
-pub fn json_lines<T: Serialize>(out: &mut dyn Write, values: &[T]) -> io::Result<()> {
-    for value in values {
-        json(out, value)?;
-    }
-    Ok(())
-}
-
 /// Writes search results for people: rank, score, heading path, source, snippet, location.
-pub fn search_results(out: &mut dyn Write, results: &SearchResults, color: bool) -> io::Result<()> {
-    let paint = Paint { color };
+pub fn search_results(out: &mut dyn Write, results: &SearchResults) -> io::Result<()> {
     for (i, hit) in results.results.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
-        write_hit(out, hit, &paint)?;
+        write_hit(out, hit)?;
     }
     if results.total_hits > results.results.len() && !results.results.is_empty() {
         let line = format!(
@@ -83,100 +87,90 @@ pub fn search_results(out: &mut dyn Write, results: &SearchResults, color: bool)
             results.results.len(),
             results.total_hits
         );
-        writeln!(out, "{}", paint.paint(DIM, &line))?;
+        writeln!(out, "{}", styled(DIM, &line))?;
     }
     Ok(())
 }
 
-fn write_hit(out: &mut dyn Write, hit: &Hit, paint: &Paint) -> io::Result<()> {
-    let mut heading = vec![hit.passage.source.title.as_str()];
-    heading.extend(hit.passage.section.iter().map(String::as_str));
+fn write_hit(out: &mut dyn Write, hit: &Hit) -> io::Result<()> {
+    let passage = &hit.passage;
+    let mut heading = vec![passage.source.title.as_str()];
+    heading.extend(passage.section.iter().map(String::as_str));
     writeln!(
         out,
         "{} {}  {}",
-        paint.paint(BOLD, &format!("{}.", hit.rank)),
-        paint.paint(DIM, &format!("{:.2}", hit.score)),
-        paint.paint(BOLD, &heading.join(PATH_SEPARATOR))
+        styled(BOLD, &format!("{}.", hit.rank)),
+        styled(DIM, &format!("{:.2}", hit.score)),
+        styled(BOLD, &visible(&heading.join(PATH_SEPARATOR)))
     )?;
-    writeln!(
-        out,
-        "   {}",
-        describe_source(
-            &hit.passage.source.title,
-            hit.passage.source.kind,
-            hit.passage.source.publisher.as_deref(),
-            hit.passage.source.date.as_deref()
-        )
-    )?;
-    if !hit.passage.cited_by.is_empty() {
-        let titles: Vec<&str> = hit
-            .passage
-            .cited_by
-            .iter()
-            .map(|link| link.title.as_str())
-            .collect();
-        writeln!(out, "   cited by: {}", titles.join("; "))?;
+    writeln!(out, "   {}", visible(&describe_source(&passage.source)))?;
+    if !passage.cited_by.is_empty() {
+        let titles: Vec<&str> = passage.cited_by.iter().map(|link| link.title.as_str()).collect();
+        writeln!(out, "   cited by: {}", visible(&titles.join("; ")))?;
     }
-    for line in highlight(&hit.snippet, &hit.highlights, paint).lines() {
-        writeln!(out, "   {} {line}", paint.paint(DIM, "│"))?;
+    let snippet = visible_lines(&hit.snippet);
+    // Highlight offsets are those of the snippet as stored; made visible, it only grows where no
+    // highlight can stand (a query term never holds a control character).
+    let marked = if snippet.len() == hit.snippet.len() {
+        highlight(&snippet, &hit.highlights)
+    } else {
+        snippet.into_owned()
+    };
+    for line in marked.lines() {
+        writeln!(out, "   {} {line}", styled(DIM, "│"))?;
     }
-    match hit.passage.page {
-        Some(page) => writeln!(out, "   {} (page {page})", paint.paint(PATH, &hit.passage.id))?,
-        None => writeln!(out, "   {}", paint.paint(PATH, &hit.passage.id))?,
+    let location = visible(&passage.id);
+    match passage.page {
+        Some(page) => writeln!(out, "   {} (page {page})", styled(PATH, &location))?,
+        None => writeln!(out, "   {}", styled(PATH, &location))?,
     }
     if let Some(explanation) = &hit.explanation {
-        write_explanation(out, explanation, 1, paint)?;
+        write_explanation(out, explanation, 1)?;
     }
     Ok(())
 }
 
-/// Writes tantivy's explanation tree, one indented line per part: value, then what it is.
-fn write_explanation(
-    out: &mut dyn Write,
-    node: &serde_json::Value,
-    depth: usize,
-    paint: &Paint,
-) -> io::Result<()> {
-    let value = node["value"].as_f64().unwrap_or_default();
-    let description = node["description"].as_str().unwrap_or_default();
-    let context: Vec<&str> = node["context"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.as_str())
-        .collect();
-    let context = if context.is_empty() {
+/// Writes an explanation tree, one indented line per part: value, then what it is.
+fn write_explanation(out: &mut dyn Write, node: &Explanation, depth: usize) -> io::Result<()> {
+    let context = if node.context.is_empty() {
         String::new()
     } else {
-        format!(" ({})", context.join("; "))
+        format!(" ({})", node.context.join("; "))
     };
     writeln!(
         out,
-        "{}{} {description}{context}",
+        "{}{} {}{}",
         "   ".repeat(depth + 1),
-        paint.paint(DIM, &format!("{value:.3}"))
+        styled(DIM, &format!("{:.3}", node.value)),
+        node.description,
+        visible(&context)
     )?;
-    for child in node["details"].as_array().into_iter().flatten() {
-        write_explanation(out, child, depth + 1, paint)?;
+    for child in &node.details {
+        write_explanation(out, child, depth + 1)?;
     }
     Ok(())
 }
 
 /// `Title — Publisher, date (kind)`, leaving out what is unknown.
-fn describe_source(title: &str, kind: Kind, publisher: Option<&str>, date: Option<&str>) -> String {
-    let details: Vec<&str> = [publisher, date].into_iter().flatten().collect();
+fn describe_source(source: &citedex::catalog::SourceInfo) -> String {
+    let details: Vec<&str> = [source.publisher.as_deref(), source.date.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
     if details.is_empty() {
-        format!("{title} ({})", kind.as_str())
+        format!("{} ({})", source.title, source.kind.as_str())
     } else {
-        format!("{title} — {} ({})", details.join(", "), kind.as_str())
+        format!(
+            "{} — {} ({})",
+            source.title,
+            details.join(", "),
+            source.kind.as_str()
+        )
     }
 }
 
 /// Marks the highlighted byte ranges of a snippet.
-fn highlight(snippet: &str, ranges: &[[usize; 2]], paint: &Paint) -> String {
-    if !paint.color {
-        return snippet.to_string();
-    }
+fn highlight(snippet: &str, ranges: &[[usize; 2]]) -> String {
     let mut marked = String::with_capacity(snippet.len() + ranges.len() * 12);
     let mut at = 0;
     for &[start, end] in ranges {
@@ -184,7 +178,7 @@ fn highlight(snippet: &str, ranges: &[[usize; 2]], paint: &Paint) -> String {
             continue;
         };
         marked.push_str(before);
-        marked.push_str(&paint.paint(MATCH, word));
+        marked.push_str(&styled(MATCH, word));
         at = end;
     }
     marked.push_str(snippet.get(at..).unwrap_or_default());
@@ -196,7 +190,7 @@ pub fn eval_report(out: &mut dyn Write, report: &EvalReport) -> io::Result<()> {
     writeln!(out, "nDCG@10     {:.4}", report.ndcg_at_10)?;
     writeln!(out, "Recall@100  {:.4}", report.recall_at_100)?;
     writeln!(out, "MRR@10      {:.4}", report.mrr_at_10)?;
-    write!(out, "{} judged queries", report.queries)?;
+    write!(out, "{}", count(report.queries, "judged query", "judged queries"))?;
     if report.truncated_queries > 0 {
         write!(
             out,
@@ -215,7 +209,10 @@ pub fn eval_report(out: &mut dyn Write, report: &EvalReport) -> io::Result<()> {
             writeln!(
                 out,
                 "{:<24} {:>8.4} {:>10.4} {:>7.4}",
-                query.id, query.ndcg_at_10, query.recall_at_100, query.rr_at_10
+                visible(&query.id),
+                query.ndcg_at_10,
+                query.recall_at_100,
+                query.rr_at_10
             )?;
         }
     }
@@ -223,8 +220,7 @@ pub fn eval_report(out: &mut dyn Write, report: &EvalReport) -> io::Result<()> {
 }
 
 /// Writes the document list for people: each document with its details, then missing references.
-pub fn sources(out: &mut dyn Write, catalog: &Catalog, color: bool) -> io::Result<()> {
-    let paint = Paint { color };
+pub fn sources(out: &mut dyn Write, catalog: &Catalog) -> io::Result<()> {
     for kind in [Kind::Article, Kind::Source] {
         let documents: Vec<&Entry> = catalog
             .documents
@@ -237,25 +233,15 @@ pub fn sources(out: &mut dyn Write, catalog: &Catalog, color: bool) -> io::Resul
         writeln!(
             out,
             "{}",
-            paint.paint(BOLD, &format!("{}s ({})", kind.as_str(), documents.len()))
+            styled(BOLD, &format!("{}s ({})", kind.as_str(), documents.len()))
         )?;
         for entry in documents {
-            let source = &entry.source;
+            writeln!(out, "  {}", visible(&describe_source(&entry.source)))?;
             writeln!(
                 out,
-                "  {}",
-                describe_source(
-                    &source.title,
-                    kind,
-                    source.publisher.as_deref(),
-                    source.date.as_deref()
-                )
-            )?;
-            writeln!(
-                out,
-                "    {}  {} passages",
-                paint.paint(PATH, &entry.source.path),
-                entry.passages
+                "    {}  {}",
+                styled(PATH, &visible(&entry.source.path)),
+                count(entry.passages, "passage", "passages")
             )?;
             if !entry.references.is_empty() {
                 let resolved = entry.references.iter().filter(|r| r.resolved.is_some()).count();
@@ -266,14 +252,14 @@ pub fn sources(out: &mut dyn Write, catalog: &Catalog, color: bool) -> io::Resul
                     .count();
                 writeln!(
                     out,
-                    "    cites {} works: {resolved} found in the index, {} missing, {malformed} malformed",
-                    entry.references.len(),
+                    "    cites {}: {resolved} found in the index, {} missing, {malformed} malformed",
+                    count(entry.references.len(), "work", "works"),
                     entry.references.len() - resolved
                 )?;
             }
             if !entry.cited_by.is_empty() {
                 let titles: Vec<&str> = entry.cited_by.iter().map(|link| link.title.as_str()).collect();
-                writeln!(out, "    cited by: {}", titles.join("; "))?;
+                writeln!(out, "    cited by: {}", visible(&titles.join("; ")))?;
             }
         }
     }
@@ -285,20 +271,34 @@ pub fn sources(out: &mut dyn Write, catalog: &Catalog, color: bool) -> io::Resul
         writeln!(
             out,
             "{}",
-            paint.paint(
+            styled(
                 BOLD,
-                &format!("missing ({}): references that match no document", missing.len())
+                &format!(
+                    "missing ({}): {} no document",
+                    missing.len(),
+                    if missing.len() == 1 {
+                        "reference that matches"
+                    } else {
+                        "references that match"
+                    }
+                )
             )
         )?;
         for (entry, text) in missing {
             writeln!(
                 out,
-                "  {text}\n    cited in {}",
-                paint.paint(PATH, &entry.source.path)
+                "  {}\n    cited in {}",
+                visible(text),
+                styled(PATH, &visible(&entry.source.path))
             )?;
         }
     }
     Ok(())
+}
+
+/// `1 passage`, `2 passages`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
@@ -306,27 +306,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn highlight_marks_ranges_only_with_color() {
+    fn highlight_marks_ranges() {
         let ranges = [[4, 8], [13, 17]];
         assert_eq!(
-            highlight("leg numb and numb", &ranges, &Paint { color: false }),
-            "leg numb and numb"
-        );
-        assert_eq!(
-            highlight("leg numb and numb", &ranges, &Paint { color: true }),
-            format!("leg {MATCH}numb{RESET} and {MATCH}numb{RESET}")
+            highlight("leg numb and numb", &ranges),
+            format!("leg {MATCH}numb{MATCH:#} and {MATCH}numb{MATCH:#}")
         );
     }
 
     #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(visible("plain title"), "plain title");
+        assert_eq!(visible("a\u{1b}]52;c;aGk=\u{7}b\nc"), "a\\e]52;c;aGk=\\x07b\\nc");
+        assert_eq!(visible_lines("one\ntwo\u{1b}[2J"), "one\ntwo\\e[2J");
+        assert_eq!(visible("\u{9b}31m"), "\\x9B31m");
+    }
+
+    #[test]
     fn source_description_leaves_out_unknowns() {
+        let source = |publisher: Option<&str>| citedex::catalog::SourceInfo {
+            title: "Sciatica".into(),
+            path: "s.md".into(),
+            kind: Kind::Source,
+            publisher: publisher.map(String::from),
+            date: None,
+            url: None,
+        };
         assert_eq!(
-            describe_source("Sciatica", Kind::Source, Some("Cleveland Clinic"), None),
+            describe_source(&source(Some("Cleveland Clinic"))),
             "Sciatica — Cleveland Clinic (source)"
         );
-        assert_eq!(
-            describe_source("Legs", Kind::Article, None, None),
-            "Legs (article)"
-        );
+        assert_eq!(describe_source(&source(None)), "Sciatica (source)");
     }
 }

@@ -1,31 +1,40 @@
-//! The on-disk index. A citedex index directory holds generations (`gen-*`, each a tantivy
-//! index) and a `CURRENT` file naming the live one. A build writes a fresh generation, commits it
-//! with the catalog and schema version as the commit payload, and only then swaps `CURRENT`
-//! (write a temporary file, rename over), so a crash or an error never leaves a half-written index
-//! in place and searches keep the last good generation until the swap.
+//! The on-disk index: opening it for reading ([`Index`]) and writing it ([`IndexWriter`]).
+//!
+//! An index directory holds generations, each a tantivy index, and a `CURRENT` file naming the
+//! live one ([`layout`] owns the directory). A full build writes a fresh generation and makes it
+//! live by renaming `CURRENT` after its commit; an update commits into the live generation. Each
+//! commit records its [`IndexInfo`] (schema version, release, counts, roots) as tantivy's commit
+//! payload, which is all an open reads whole: passages, document records and abbreviations are
+//! tantivy documents, read one at a time as a search needs them.
 
+mod layout;
 pub mod schema;
+mod stored;
+mod writer;
 
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tantivy::schema::TantivyDocument;
-use tantivy::{Index, IndexWriter, Term};
+use tantivy::collector::DocSetCollector;
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{Catalog, Entry};
-use crate::chunker::Passage;
-pub use schema::{Fields, SCHEMA_VERSION};
+pub use schema::SCHEMA_VERSION;
+use schema::{EntryKind, Fields};
+pub(crate) use stored::read_passage;
+pub use stored::{StoredPassage, passage_id};
+pub use writer::{IndexWriter, PreparedDocument};
 
-/// The file naming the live generation.
-const CURRENT_FILE: &str = "CURRENT";
-/// The file whose lock marks a writer at work.
-const LOCK_FILE: &str = "lock";
-/// Prefix of generation directories.
-const GENERATION_PREFIX: &str = "gen-";
-/// Memory the tantivy writer may use for buffering, shared by its threads.
-const WRITER_MEMORY_BYTES: usize = 96 * 1024 * 1024;
+/// The citedex release this build is.
+pub(crate) const RELEASE: &str = env!("CARGO_PKG_VERSION");
+/// How often an open retries when a writer replaced or tidied the generation it was opening.
+const OPEN_ATTEMPTS: usize = 20;
+/// Pause between attempts to open.
+const OPEN_RETRY_PAUSE: Duration = Duration::from_millis(25);
 
 /// What can go wrong opening or writing an index; every variant names the index directory.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +42,9 @@ pub enum IndexError {
     /// No index has been built at this path.
     #[error("no index at {0}; build one with `citedex index`")]
     NotFound(PathBuf),
+    /// The folder holds other files and no mark of citedex: it is not ours to write into.
+    #[error("{0} is not empty and is not a citedex index; choose another folder with --index")]
+    NotAnIndex(PathBuf),
     /// The index was written by a citedex with another schema.
     #[error(
         "index at {path} has schema version {found}, this citedex needs {expected}: rebuild needed, run `citedex index --full`"
@@ -65,7 +77,7 @@ pub enum IndexError {
         #[source]
         source: io::Error,
     },
-    /// tantivy failed while writing.
+    /// tantivy failed.
     #[error("index at {path}")]
     Tantivy {
         /// The index directory.
@@ -76,299 +88,348 @@ pub enum IndexError {
     },
 }
 
-/// What a commit stores beside the passages.
-#[derive(Serialize, Deserialize)]
-struct Payload {
-    schema_version: u32,
-    /// The citedex release that wrote the commit: another release may read files differently.
-    #[serde(default)]
-    written_by: String,
-    catalog: Catalog,
-}
-
-/// The citedex release this build is.
-const RELEASE: &str = env!("CARGO_PKG_VERSION");
-
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> IndexError + '_ {
-    move |source| IndexError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn tantivy_error(path: &Path) -> impl FnOnce(tantivy::TantivyError) -> IndexError + '_ {
+pub(crate) fn tantivy_error(path: &Path) -> impl FnOnce(tantivy::TantivyError) -> IndexError + '_ {
     move |source| IndexError::Tantivy {
         path: path.to_path_buf(),
         source,
     }
 }
 
-/// Holds the index directory's write lock; dropping it releases the lock.
-pub struct WriteLock {
-    _file: fs::File,
+/// What each commit records about the index: the commit payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexInfo {
+    /// The schema version the index was written with.
+    pub schema_version: u32,
+    /// The citedex release that wrote the commit: another release may read files differently.
+    pub written_by: String,
+    /// Documents in the index.
+    pub documents: usize,
+    /// Passages in the index.
+    pub passages: usize,
+    /// The corpus folders the index was built from.
+    pub roots: Vec<String>,
+    /// When the commit was made, in seconds since the Unix epoch.
+    pub committed_at: u64,
 }
 
-/// Takes the write lock of the index at `root` (creating `root`, private to the user), failing at
-/// once if another process holds it. Searches never take it.
-pub fn lock(root: &Path) -> Result<WriteLock, IndexError> {
-    create_private_dir(root)?;
-    let path = root.join(LOCK_FILE);
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io_error(&path))?;
-    match file.try_lock() {
-        Ok(()) => Ok(WriteLock { _file: file }),
-        Err(fs::TryLockError::WouldBlock) => Err(IndexError::Locked(root.to_path_buf())),
-        Err(fs::TryLockError::Error(source)) => Err(IndexError::Io { path, source }),
+/// What a commit stored, with the references that name no indexed document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// The commit's record.
+    pub info: IndexInfo,
+    /// `(article path, reference)` for every reference or cited key that matches no document.
+    pub unresolved: Vec<(String, String)>,
+}
+
+impl Committed {
+    fn describe(catalog: &Catalog, roots: Vec<String>) -> Committed {
+        let mut unresolved: Vec<(String, String)> = catalog
+            .missing_references()
+            .map(|(entry, reference)| (entry.source.path.clone(), reference.cited.reference.text.clone()))
+            .collect();
+        unresolved.extend(
+            catalog
+                .unknown_keys()
+                .into_iter()
+                .map(|(path, key)| (path.to_string(), format!("cites key {key:?}"))),
+        );
+        Committed {
+            info: IndexInfo {
+                schema_version: SCHEMA_VERSION,
+                written_by: RELEASE.to_string(),
+                documents: catalog.documents.len(),
+                passages: catalog.documents.iter().map(|d| d.passages).sum(),
+                roots,
+                committed_at: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |elapsed| elapsed.as_secs()),
+            },
+            unresolved,
+        }
     }
 }
 
-/// Writes passages into an index: either a fresh generation that replaces the live one on commit
-/// (a full build), or the live generation itself (an incremental update). Nothing is visible to
-/// searches until [`IndexBuilder::commit`].
-pub struct IndexBuilder<'lock> {
+/// A passage with its neighbours in the same section, as `citedex show` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassageInContext {
+    /// The passages before it, in order.
+    pub before: Vec<StoredPassage>,
+    /// The passage asked for.
+    pub passage: StoredPassage,
+    /// The passages after it, in order.
+    pub after: Vec<StoredPassage>,
+}
+
+/// What an index holds and where, as `citedex status` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// The index directory.
+    pub dir: PathBuf,
+    /// What the last commit recorded: counts, roots, time, schema version, release.
+    #[serde(flatten)]
+    pub info: IndexInfo,
+    /// Size of the live generation on disk, in bytes.
+    pub bytes: u64,
+}
+
+/// The live generation of an index, opened for searching. It is a snapshot: commits made after
+/// it was opened are not seen, and the generation it reads is kept on disk while it is open.
+pub struct Index {
     root: PathBuf,
-    /// The new generation of a full build; `None` when updating the live one.
-    new_generation: Option<PathBuf>,
-    writer: IndexWriter,
-    fields: Fields,
-    _lock: &'lock WriteLock,
-}
-
-impl<'lock> IndexBuilder<'lock> {
-    /// Starts a new, empty generation under `root`.
-    pub fn create(root: &Path, lock: &'lock WriteLock) -> Result<IndexBuilder<'lock>, IndexError> {
-        // Leftovers of interrupted builds go; the live generation serves searches until the swap.
-        let live = current_generation(root)?;
-        remove_generations_except(root, live.as_deref());
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos());
-        let generation = root.join(format!("{GENERATION_PREFIX}{stamp:x}-{}", std::process::id()));
-        fs::create_dir(&generation).map_err(io_error(&generation))?;
-        let (schema, fields) = schema::build();
-        let index = Index::create_in_dir(&generation, schema).map_err(tantivy_error(root))?;
-        schema::register_analyzers(&index);
-        Ok(IndexBuilder {
-            root: root.to_path_buf(),
-            writer: writer_for(&index, root)?,
-            new_generation: Some(generation),
-            fields,
-            _lock: lock,
-        })
-    }
-
-    /// Opens a writer on the live generation of `open`, which was opened from `root`.
-    pub fn update(
-        root: &Path,
-        open: &OpenIndex,
-        lock: &'lock WriteLock,
-    ) -> Result<IndexBuilder<'lock>, IndexError> {
-        remove_generations_except(root, Some(&open.generation));
-        let writer = writer_for(&open.index, root)?;
-        // A writer killed before its commit leaves files of the commit it never made; the next
-        // writer reuses their names (delete files are named by opstamp), so they go first.
-        writer
-            .garbage_collect_files()
-            .wait()
-            .map_err(tantivy_error(root))?;
-        Ok(IndexBuilder {
-            root: root.to_path_buf(),
-            writer,
-            new_generation: None,
-            fields: open.fields,
-            _lock: lock,
-        })
-    }
-
-    /// Deletes every passage of the document at `path`.
-    pub fn remove(&mut self, path: &str) {
-        self.writer
-            .delete_term(Term::from_field_text(self.fields.path, path));
-    }
-
-    /// Adds the passages of one document.
-    pub fn add(&mut self, entry: &Entry, passages: &[Passage]) -> Result<(), IndexError> {
-        let f = self.fields;
-        let source = &entry.source;
-        for passage in passages {
-            let mut document = TantivyDocument::new();
-            document.add_text(f.path, &source.path);
-            document.add_text(f.title, &source.title);
-            for heading in &passage.section {
-                document.add_text(f.section, heading);
-            }
-            document.add_text(f.body, &passage.text);
-            let mut content = source.title.clone();
-            for part in passage.section.iter().chain([&passage.text]) {
-                content.push('\n');
-                content.push_str(part);
-            }
-            document.add_text(f.content, content);
-            document.add_text(f.kind, source.kind.as_str());
-            document.add_text(f.role, passage.role.as_str());
-            for (field, value) in [
-                (f.publisher, &source.publisher),
-                (f.date, &source.date),
-                (f.url, &source.url),
-            ] {
-                if let Some(value) = value {
-                    document.add_text(field, value);
-                }
-            }
-            document.add_u64(f.ordinal, passage.ordinal as u64);
-            if let Some(page) = passage.page {
-                document.add_u64(f.page, u64::from(page));
-            }
-            self.writer
-                .add_document(document)
-                .map_err(tantivy_error(&self.root))?;
-        }
-        Ok(())
-    }
-
-    /// Commits all changes with `catalog` in one commit, waits for merges to finish, and for a
-    /// full build makes the new generation the live one.
-    pub fn commit(mut self, catalog: Catalog) -> Result<(), IndexError> {
-        let payload = serde_json::to_string(&Payload {
-            schema_version: SCHEMA_VERSION,
-            written_by: RELEASE.to_string(),
-            catalog,
-        })
-        .expect("the catalog is plain data and always serializes");
-        let mut prepared = self.writer.prepare_commit().map_err(tantivy_error(&self.root))?;
-        prepared.set_payload(&payload);
-        prepared.commit().map_err(tantivy_error(&self.root))?;
-        let IndexBuilder {
-            root,
-            new_generation,
-            writer,
-            ..
-        } = self;
-        // Merges left running would pile up segments and orphan files over many runs.
-        writer.wait_merging_threads().map_err(tantivy_error(&root))?;
-        if let Some(generation) = new_generation {
-            let name = generation
-                .file_name()
-                .expect("generation paths end in a name")
-                .to_string_lossy();
-            let pending = root.join(format!("{CURRENT_FILE}.tmp"));
-            let mut file = fs::File::create(&pending).map_err(io_error(&pending))?;
-            file.write_all(name.as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(io_error(&pending))?;
-            fs::rename(&pending, root.join(CURRENT_FILE)).map_err(io_error(&root))?;
-            remove_generations_except(&root, Some(&name));
-        }
-        Ok(())
-    }
-}
-
-fn writer_for(index: &Index, root: &Path) -> Result<IndexWriter, IndexError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    index
-        .writer_with_num_threads(threads, WRITER_MEMORY_BYTES)
-        .map_err(tantivy_error(root))
-}
-
-/// The stable identifier of a passage: its document's path and its position.
-pub fn passage_id(path: &str, ordinal: usize) -> String {
-    format!("{path}#{ordinal}")
-}
-
-/// Deletes generations other than `live` (all of them when `None`): earlier ones and leftovers of
-/// interrupted builds. Only called with the write lock held, so none of them is being written.
-fn remove_generations_except(root: &Path, live: Option<&str>) {
-    let Ok(entries) = fs::read_dir(root) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(GENERATION_PREFIX) && Some(name.as_str()) != live {
-            // Best effort: what cannot be removed now is tried again on the next build.
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-#[cfg(unix)]
-fn create_private_dir(path: &Path) -> Result<(), IndexError> {
-    use std::os::unix::fs::DirBuilderExt;
-    match fs::DirBuilder::new().recursive(true).mode(0o700).create(path) {
-        Ok(()) => Ok(()),
-        Err(source) => Err(IndexError::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(path: &Path) -> Result<(), IndexError> {
-    fs::create_dir_all(path).map_err(io_error(path))
-}
-
-/// A live generation opened for searching, with its catalog.
-pub struct OpenIndex {
-    /// The tantivy index of the live generation.
-    pub index: Index,
-    /// Field handles.
-    pub fields: Fields,
-    /// The catalog committed with it.
-    pub catalog: Catalog,
-    /// Whether the index was written by this citedex release; if not, its readers may have
-    /// read the same bytes differently, and an update reads every file again.
-    pub same_release: bool,
-    /// Name of the live generation directory.
     generation: String,
+    pub(crate) index: tantivy::Index,
+    pub(crate) searcher: Searcher,
+    pub(crate) fields: Fields,
+    info: IndexInfo,
+    _hold: Option<layout::ReaderHold>,
 }
 
-/// Whether `root` holds a citedex index (it may still fail to open).
-pub fn exists(root: &Path) -> bool {
-    root.join(CURRENT_FILE).is_file()
-}
-
-/// Opens the live generation under `root`, checking its schema version.
-pub fn open(root: &Path) -> Result<OpenIndex, IndexError> {
-    match open_current(root) {
-        // A full build may have swapped generations between reading CURRENT and opening it.
-        Err(IndexError::Corrupt { .. }) if current_generation(root).ok().flatten().is_some() => {
-            open_current(root)
+impl Index {
+    /// Opens the live index at `dir`, checking its schema version. A full build that replaces
+    /// the live generation meanwhile is waited out, never half seen.
+    pub fn open(dir: &Path) -> Result<Index, IndexError> {
+        let mut attempt = 0;
+        loop {
+            let generation =
+                layout::current_generation(dir)?.ok_or_else(|| IndexError::NotFound(dir.to_path_buf()))?;
+            let held = layout::hold(dir, &generation);
+            let opened = held
+                .map_err(|source| IndexError::Io {
+                    path: dir.join(&generation),
+                    source,
+                })
+                .and_then(|hold| {
+                    let mut index = open_generation(dir, &generation)?;
+                    index._hold = Some(hold);
+                    Ok(index)
+                });
+            attempt += 1;
+            match opened {
+                // A writer may have replaced the generation or removed files of an old commit
+                // between reading `CURRENT` and opening: read it again.
+                Err(IndexError::Io { .. } | IndexError::Corrupt { .. }) if attempt < OPEN_ATTEMPTS => {
+                    std::thread::sleep(OPEN_RETRY_PAUSE);
+                }
+                result => return result,
+            }
         }
-        result => result,
     }
-}
 
-/// The name in `CURRENT`, or `None` when there is no index.
-fn current_generation(root: &Path) -> Result<Option<String>, IndexError> {
-    match fs::read_to_string(root.join(CURRENT_FILE)) {
-        Ok(name) => Ok(Some(name.trim().to_string())),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(IndexError::Io {
-            path: root.join(CURRENT_FILE),
+    /// Whether `dir` holds a citedex index (it may still fail to open).
+    pub fn exists(dir: &Path) -> bool {
+        layout::exists(dir)
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.root
+    }
+
+    /// What the last commit recorded.
+    pub fn info(&self) -> &IndexInfo {
+        &self.info
+    }
+
+    /// Every document with its citation links, and the abbreviations learnt: a read of all the
+    /// records, for listings.
+    pub fn catalog(&self) -> Result<Catalog, IndexError> {
+        let mut documents = Vec::new();
+        for stored in self.entries(EntryKind::Document)? {
+            documents.push(stored::read_record(self.fields, &stored).map_err(|detail| self.corrupt(detail))?);
+        }
+        let abbreviations = self
+            .entries(EntryKind::Abbreviation)?
+            .iter()
+            .filter_map(|stored| stored::read_abbreviation(self.fields, stored))
+            .collect();
+        documents.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+        Ok(Catalog {
+            documents,
+            abbreviations,
+        })
+    }
+
+    /// The record of the document at `path`, if the index holds it.
+    pub fn record(&self, path: &str) -> Result<Option<Entry>, IndexError> {
+        let term = Term::from_field_text(self.fields.record_path, path);
+        let Some(address) = self.first_with(term)? else {
+            return Ok(None);
+        };
+        let stored: TantivyDocument = self.searcher.doc(address).map_err(self.tantivy())?;
+        stored::read_record(self.fields, &stored)
+            .map(Some)
+            .map_err(|detail| self.corrupt(detail))
+    }
+
+    /// Every passage, in document and passage order, with its attribution: read a document at a
+    /// time, so an export never holds the corpus in memory.
+    pub fn passages(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<StoredPassage, IndexError>> + '_, IndexError> {
+        let documents = self.catalog()?.documents;
+        Ok(documents
+            .into_iter()
+            .flat_map(move |entry| match self.document_passages(&entry.source.path) {
+                Ok(passages) => passages
+                    .into_iter()
+                    .map(|mut passage| {
+                        passage.cited_by = entry.cited_by.clone();
+                        Ok(passage)
+                    })
+                    .collect(),
+                Err(error) => vec![Err(error)],
+            }))
+    }
+
+    /// The passages of the document at `path`, in order, without `cited_by`.
+    pub fn document_passages(&self, path: &str) -> Result<Vec<StoredPassage>, IndexError> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.path, path),
+            IndexRecordOption::Basic,
+        );
+        let addresses = self
+            .searcher
+            .search(&query, &DocSetCollector)
+            .map_err(self.tantivy())?;
+        let mut passages = addresses
+            .into_iter()
+            .map(|address| {
+                let stored: TantivyDocument = self.searcher.doc(address).map_err(self.tantivy())?;
+                Ok(stored::read_passage(self.fields, &stored))
+            })
+            .collect::<Result<Vec<_>, IndexError>>()?;
+        passages.sort_by_key(|passage| passage.ordinal);
+        Ok(passages)
+    }
+
+    /// The passage with id `path#ordinal` and up to `context` passages of the same section on
+    /// each side, in order, with its document's citation links; `None` when there is no such
+    /// passage.
+    pub fn passage_in_context(
+        &self,
+        id: &str,
+        context: usize,
+    ) -> Result<Option<PassageInContext>, IndexError> {
+        let Some((path, ordinal)) = id.rsplit_once('#') else {
+            return Ok(None);
+        };
+        let Ok(ordinal) = ordinal.parse::<usize>() else {
+            return Ok(None);
+        };
+        let mut passages = self.document_passages(path)?;
+        let Some(at) = passages.iter().position(|passage| passage.ordinal == ordinal) else {
+            return Ok(None);
+        };
+        let cited_by = self.record(path)?.map(|entry| entry.cited_by).unwrap_or_default();
+        for passage in &mut passages {
+            passage.cited_by = cited_by.clone();
+        }
+        let section = passages[at].section.clone();
+        let same_section = |passage: &StoredPassage| passage.section == section;
+        let first = (0..at)
+            .rev()
+            .take(context)
+            .take_while(|&i| same_section(&passages[i]))
+            .last()
+            .unwrap_or(at);
+        let last = (at + 1..passages.len())
+            .take(context)
+            .take_while(|&i| same_section(&passages[i]))
+            .last()
+            .unwrap_or(at);
+        let mut around: Vec<StoredPassage> = passages.drain(first..=last).collect();
+        let after = around.split_off(at - first + 1);
+        let passage = around.pop().expect("the passage itself");
+        Ok(Some(PassageInContext {
+            before: around,
+            passage,
+            after,
+        }))
+    }
+
+    /// What the index holds and where: counts, roots, last commit, schema, size on disk.
+    pub fn status(&self) -> Result<Status, IndexError> {
+        let generation = self.root.join(&self.generation);
+        let mut bytes = 0;
+        for entry in std::fs::read_dir(&generation).map_err(|source| IndexError::Io {
+            path: generation.clone(),
             source,
-        }),
+        })? {
+            let metadata = entry.and_then(|entry| entry.metadata());
+            bytes += metadata.map_or(0, |metadata| metadata.len());
+        }
+        Ok(Status {
+            dir: self.root.clone(),
+            info: self.info.clone(),
+            bytes,
+        })
+    }
+
+    /// The stored documents of one kind of entry.
+    fn entries(&self, kind: EntryKind) -> Result<Vec<TantivyDocument>, IndexError> {
+        self.addresses(kind)?
+            .into_iter()
+            .map(|address| self.searcher.doc(address).map_err(self.tantivy()))
+            .collect()
+    }
+
+    /// The addresses of every entry of one kind, in index order.
+    fn addresses(&self, kind: EntryKind) -> Result<Vec<DocAddress>, IndexError> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.entry, kind.as_str()),
+            IndexRecordOption::Basic,
+        );
+        let mut addresses: Vec<DocAddress> = self
+            .searcher
+            .search(&query, &DocSetCollector)
+            .map_err(self.tantivy())?
+            .into_iter()
+            .collect();
+        addresses.sort();
+        Ok(addresses)
+    }
+
+    /// The first live entry holding `term`.
+    pub(crate) fn first_with(&self, term: Term) -> Result<Option<DocAddress>, IndexError> {
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        let top = self
+            .searcher
+            .search(
+                &query,
+                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+            )
+            .map_err(self.tantivy())?;
+        Ok(top.first().map(|(_, address)| *address))
+    }
+
+    pub(crate) fn tantivy(&self) -> impl FnOnce(tantivy::TantivyError) -> IndexError + '_ {
+        tantivy_error(&self.root)
+    }
+
+    pub(crate) fn corrupt(&self, detail: String) -> IndexError {
+        IndexError::Corrupt {
+            path: self.root.clone(),
+            detail,
+        }
     }
 }
 
-fn open_current(root: &Path) -> Result<OpenIndex, IndexError> {
+/// Opens one generation and checks that this release can read it.
+fn open_generation(root: &Path, generation: &str) -> Result<Index, IndexError> {
     let corrupt = |detail: String| IndexError::Corrupt {
         path: root.to_path_buf(),
         detail,
     };
-    let current = current_generation(root)?.ok_or_else(|| IndexError::NotFound(root.to_path_buf()))?;
-    if !current.starts_with(GENERATION_PREFIX) || current.contains(['/', '\\']) {
-        return Err(corrupt(format!("{CURRENT_FILE} names {current:?}")));
-    }
-    let index = Index::open_in_dir(root.join(&current)).map_err(|error| corrupt(error.to_string()))?;
+    let directory = layout::generation_directory(root, generation)?;
+    let index = tantivy::Index::open(directory).map_err(|error| corrupt(error.to_string()))?;
     schema::register_analyzers(&index);
     let metas = index.load_metas().map_err(|error| corrupt(error.to_string()))?;
-    let text = metas
+    let payload = metas
         .payload
         .as_deref()
-        .ok_or_else(|| corrupt("no catalog in the last commit".into()))?;
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|error| corrupt(error.to_string()))?;
+        .ok_or_else(|| corrupt("no record of its last commit".into()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(payload).map_err(|error| corrupt(error.to_string()))?;
     let found = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
     if found != SCHEMA_VERSION {
         return Err(IndexError::SchemaMismatch {
@@ -377,19 +438,26 @@ fn open_current(root: &Path) -> Result<OpenIndex, IndexError> {
             expected: SCHEMA_VERSION,
         });
     }
-    let payload: Payload =
-        serde_json::from_value(value).map_err(|error| corrupt(format!("catalog: {error}")))?;
-    let (schema, fields) = schema::build();
-    if index.schema() != schema {
+    let info: IndexInfo =
+        serde_json::from_value(value).map_err(|error| corrupt(format!("commit record: {error}")))?;
+    if !writer::same_schema(&index.schema()) {
         return Err(corrupt(format!(
             "its fields differ from schema version {SCHEMA_VERSION}"
         )));
     }
-    Ok(OpenIndex {
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|error: tantivy::TantivyError| corrupt(error.to_string()))?;
+    let (_, fields) = schema::build();
+    Ok(Index {
+        root: root.to_path_buf(),
+        generation: generation.to_string(),
+        searcher: reader.searcher(),
         index,
         fields,
-        catalog: payload.catalog,
-        same_release: payload.written_by == RELEASE,
-        generation: current,
+        info,
+        _hold: None,
     })
 }

@@ -3,7 +3,7 @@
 use rustc_hash::FxHashMap;
 use tantivy::Index;
 use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 use tantivy::tokenizer::{
@@ -11,17 +11,42 @@ use tantivy::tokenizer::{
     TokenStream, Tokenizer,
 };
 
-/// Bumped whenever fields, analyzers, chunking or the stored catalog change; an index records it,
-/// and an incremental update of an index with another version is refused.
-pub const SCHEMA_VERSION: u32 = 5;
+/// Bumped whenever fields, analyzers, chunking or the stored records change; an index records it,
+/// and opening an index with another version asks for a rebuild.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Name of the English analyzer: split on non-alphanumerics, lowercase, fold accents, stem.
 const ENGLISH: &str = "citedex_en";
 
+/// What an index entry is: the `entry` field's value on each kind of tantivy document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A passage: searched and shown.
+    Passage,
+    /// One document's record: metadata, hash, references and citation links.
+    Document,
+    /// One abbreviation learnt from the corpus.
+    Abbreviation,
+}
+
+impl EntryKind {
+    /// The value stored in the `entry` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Passage => "passage",
+            EntryKind::Document => "document",
+            EntryKind::Abbreviation => "abbreviation",
+        }
+    }
+}
+
 /// Handles to every field of the schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    /// The document's path, to find or delete all of its passages.
+    /// What the entry is ([`EntryKind`]); every tantivy document has one.
+    pub entry: Field,
+    /// A passage's document path, to find or delete all of its passages; also a fast field, to
+    /// group passages by document without reading them.
     pub path: Field,
     /// The document's title, searchable and boosted.
     pub title: Field,
@@ -45,6 +70,14 @@ pub struct Fields {
     pub ordinal: Field,
     /// The page the passage stands on, for paged formats.
     pub page: Field,
+    /// A document record's path, to look the record up or replace it.
+    pub record_path: Field,
+    /// A document record, serialized.
+    pub record: Field,
+    /// An abbreviation's short form in upper case.
+    pub short_form: Field,
+    /// An abbreviation's long form, lower-case words separated by single spaces.
+    pub long_form: Field,
 }
 
 /// Builds the schema and its field handles.
@@ -62,7 +95,8 @@ pub fn build() -> (Schema, Fields) {
             .clone(),
     );
     let fields = Fields {
-        path: builder.add_text_field("path", STRING | STORED),
+        entry: builder.add_text_field("entry", STRING),
+        path: builder.add_text_field("path", STRING | STORED | FAST),
         title: builder.add_text_field("title", english.clone()),
         section: builder.add_text_field("section", english.clone()),
         body: builder.add_text_field("body", STORED),
@@ -72,8 +106,12 @@ pub fn build() -> (Schema, Fields) {
         publisher: builder.add_text_field("publisher", english),
         date: builder.add_text_field("date", STRING | STORED),
         url: builder.add_text_field("url", STORED),
-        ordinal: builder.add_u64_field("ordinal", INDEXED | STORED),
+        ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
         page: builder.add_u64_field("page", INDEXED | STORED),
+        record_path: builder.add_text_field("record_path", STRING),
+        record: builder.add_bytes_field("record", STORED),
+        short_form: builder.add_text_field("short_form", STRING | STORED),
+        long_form: builder.add_text_field("long_form", STRING | STORED),
     };
     (builder.build(), fields)
 }

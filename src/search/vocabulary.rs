@@ -1,14 +1,32 @@
-//! Lookups in the index vocabulary. Typo fallback: a query word the index has never seen is
-//! replaced by the closest indexed word (by edit distance, the more common word winning ties),
-//! shown in a form that occurs in the text rather than as its stem. Prefixes: `thromb*` becomes
-//! the indexed words that start with it.
+//! Lookups in the index vocabulary, each a walk of tantivy's term dictionary (an FST) that visits
+//! only the terms it can match, never the whole vocabulary. Typo fallback: a query word the index
+//! has never seen is replaced by the closest indexed word within a Levenshtein automaton's reach,
+//! judged by its written form rather than its stem. Prefixes: `thromb*` becomes the indexed words
+//! that start with it. Abbreviations: a word or run of words is looked up among those learnt.
 
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use tantivy::collector::TopDocs;
+use tantivy::query::{FuzzyTermQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::{TantivyDocument, Term};
 
-/// Edit distance allowed for a word of `chars` characters: none for short words and one for
-/// middling ones, whose near neighbours are mostly other real words ("cookies" is two edits
-/// from "look").
+use super::SearchError;
+use super::common_words::is_common;
+use crate::index::Index;
+use crate::references::normalize_name;
+
+/// Most indexed words one prefix expands to; the commonest are kept.
+const MAX_PREFIX_TERMS: usize = 64;
+/// Candidate corrections whose written form is compared with the typed word, commonest first.
+const MAX_CANDIDATES: usize = 8;
+/// Longest long form, in words, looked up among the abbreviations.
+const MAX_LONG_FORM_WORDS: usize = 8;
+
+/// Edit distance allowed between a typed word of `chars` characters and its correction: none for
+/// short words and one for middling ones, whose near neighbours are mostly other real words
+/// ("cookies" is two edits from "look").
 fn allowed_distance(chars: usize) -> usize {
     match chars {
         0..=3 => 0,
@@ -17,131 +35,177 @@ fn allowed_distance(chars: usize) -> usize {
     }
 }
 
+/// The terms the ranked field's analyzer makes of `text` (lower-cased, folded, stemmed).
+pub(super) fn analyze(index: &Index, text: &str) -> Vec<String> {
+    let mut analyzer = index
+        .index
+        .tokenizer_for_field(index.fields.content)
+        .expect("the content field has an analyzer");
+    let mut terms = Vec::new();
+    analyzer
+        .token_stream(text)
+        .process(&mut |token| terms.push(token.text.clone()));
+    terms
+}
+
+/// The words of `words` that occur in no passage.
+pub(super) fn unknown(index: &Index, words: &[&str]) -> Result<Vec<String>, SearchError> {
+    let mut missing = Vec::new();
+    for word in words {
+        let mut found = false;
+        for stem in analyze(index, word) {
+            let term = Term::from_field_text(index.fields.content, &stem);
+            found |= index.searcher.doc_freq(&term).map_err(index.tantivy())? > 0;
+        }
+        if !found {
+            missing.push(word.to_string());
+        }
+    }
+    Ok(missing)
+}
+
 /// Corrects the unknown words of `words`; `None` when every word is known or none can be fixed.
-/// `field` is the ranked field whose vocabulary is searched; `text_fields` hold the stored text
-/// in which a readable form of a corrected stem is looked for.
-pub fn correct(
-    searcher: &Searcher,
-    field: Field,
-    text_fields: &[Field],
-    words: &[&str],
-) -> tantivy::Result<Option<Vec<String>>> {
-    let mut analyzer = searcher.index().tokenizer_for_field(field)?;
+pub(super) fn correct(index: &Index, words: &[&str]) -> Result<Option<Vec<String>>, SearchError> {
+    let field = index.fields.content;
     let mut corrected = Vec::with_capacity(words.len());
     let mut changed = false;
     for word in words {
-        let mut stems = Vec::new();
-        analyzer
-            .token_stream(word)
-            .process(&mut |token| stems.push(token.text.clone()));
+        let stems = analyze(index, word);
         let [stem] = stems.as_slice() else {
             corrected.push(word.to_string());
             continue;
         };
-        if searcher.doc_freq(&Term::from_field_text(field, stem))? > 0 {
-            corrected.push(word.to_string());
-            continue;
-        }
-        match closest_term(searcher, field, stem, allowed_distance(word.chars().count()))? {
-            Some(term) => {
-                corrected.push(readable_form(searcher, field, text_fields, &term, word)?.unwrap_or(term));
-                changed = true;
-            }
-            None => corrected.push(word.to_string()),
-        }
+        let known = index
+            .searcher
+            .doc_freq(&Term::from_field_text(field, stem))
+            .map_err(index.tantivy())?
+            > 0;
+        let correction = if known {
+            None
+        } else {
+            closest_word(index, stem, word)?
+        };
+        changed |= correction.is_some();
+        corrected.push(correction.unwrap_or_else(|| word.to_string()));
     }
     Ok(changed.then_some(corrected))
 }
 
-/// The vocabulary term nearest to `stem` within `max_distance` edits, the commonest among equals.
-fn closest_term(
-    searcher: &Searcher,
-    field: Field,
-    stem: &str,
-    max_distance: usize,
-) -> tantivy::Result<Option<String>> {
-    if max_distance == 0 {
+/// The indexed word nearest to `typed` (whose stem is `stem`): among the commonest terms near the
+/// stem, the one whose written form is closest to what was typed, within the distance its length
+/// allows; the commoner wins ties.
+fn closest_word(index: &Index, stem: &str, typed: &str) -> Result<Option<String>, SearchError> {
+    let allowed = allowed_distance(typed.chars().count());
+    if allowed == 0 || is_common(&typed.to_lowercase()) {
         return Ok(None);
     }
-    let target: Vec<char> = stem.chars().collect();
-    let mut best: Option<(usize, std::cmp::Reverse<u32>, String)> = None;
-    for_each_term(searcher, field, |term, doc_freq| {
-        if term.len().abs_diff(stem.len()) > max_distance {
-            return;
-        }
-        if let Some(distance) = bounded_levenshtein(&target, term, max_distance) {
-            let candidate = (distance, std::cmp::Reverse(doc_freq), term.to_string());
-            if best.as_ref().is_none_or(|known| candidate < *known) {
-                best = Some(candidate);
+    let field = index.fields.content;
+    // A stem may be shorter than its word ("numb" for "numbness"): look one edit further.
+    let reach = u8::try_from(allowed + 1).unwrap_or(2).min(2);
+    let automaton = FuzzyTermQuery::new(Term::from_field_text(field, stem), reach, true)
+        .automaton()
+        .map_err(index.tantivy())?;
+    let mut near: FxHashMap<String, u64> = FxHashMap::default();
+    for segment in index.searcher.segment_readers() {
+        let inverted = segment.inverted_index(field).map_err(index.tantivy())?;
+        let mut stream = inverted
+            .terms()
+            .search(&automaton)
+            .into_stream()
+            .map_err(|error| index.tantivy()(error.into()))?;
+        while stream.advance() {
+            if let Ok(term) = std::str::from_utf8(stream.key()) {
+                *near.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
             }
         }
-    })?;
-    Ok(best.map(|(_, _, term)| term))
+    }
+    let mut candidates: Vec<(String, u64)> = near.into_iter().collect();
+    candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let typed: Vec<char> = typed.to_lowercase().chars().collect();
+    let mut best: Option<(usize, String)> = None;
+    for (term, _) in candidates.into_iter().take(MAX_CANDIDATES) {
+        let Some((distance, surface)) = written_form(index, &term, &typed)? else {
+            continue;
+        };
+        let acceptable = distance <= allowed && !is_common(&surface);
+        if acceptable && best.as_ref().is_none_or(|(known, _)| distance < *known) {
+            best = Some((distance, surface));
+        }
+    }
+    Ok(best.map(|(_, surface)| surface))
 }
 
-/// The word of the best passage holding `term` whose stem is `term` and that looks most like what
-/// was typed, lower-cased ("numbness" rather than "numb" for "numbnes").
-fn readable_form(
-    searcher: &Searcher,
-    field: Field,
-    text_fields: &[Field],
-    term: &str,
-    typed: &str,
-) -> tantivy::Result<Option<String>> {
-    let query = tantivy::query::TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::Basic);
-    let top = searcher.search(
-        &query,
-        &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
-    )?;
+/// The word, lower-cased, of the best passage holding `term` whose stem is `term` and that looks
+/// most like what was typed ("numbness" rather than "numb" for "numbnes"), with its distance.
+fn written_form(index: &Index, term: &str, typed: &[char]) -> Result<Option<(usize, String)>, SearchError> {
+    let f = index.fields;
+    let query = TermQuery::new(Term::from_field_text(f.content, term), IndexRecordOption::Basic);
+    let top = index
+        .searcher
+        .search(&query, &TopDocs::with_limit(1).order_by_score())
+        .map_err(index.tantivy())?;
     let Some((_, address)) = top.first() else {
         return Ok(None);
     };
-    let stored: TantivyDocument = searcher.doc(*address)?;
+    let stored: TantivyDocument = index.searcher.doc(*address).map_err(index.tantivy())?;
     // The ranked field also holds the title and headings, so the word may stand in any of them.
-    let text: String = text_fields
+    let text = [f.body, f.title, f.section]
         .iter()
-        .flat_map(|&field| {
-            stored
-                .get_all(field)
-                .filter_map(|v| v.as_str().map(str::to_string))
-        })
+        .flat_map(|&field| stored.get_all(field).filter_map(|v| v.as_str()))
         .collect::<Vec<_>>()
         .join("\n");
-    let text = text.as_str();
-    let mut analyzer = searcher.index().tokenizer_for_field(field)?;
-    let typed: Vec<char> = typed.to_lowercase().chars().collect();
+    let mut analyzer = index
+        .index
+        .tokenizer_for_field(f.content)
+        .map_err(index.tantivy())?;
     let mut best: Option<(usize, String)> = None;
-    analyzer.token_stream(text).process(&mut |token| {
+    analyzer.token_stream(&text).process(&mut |token| {
         if token.text == term {
             let surface = text[token.offset_from..token.offset_to].to_lowercase();
-            let distance = bounded_levenshtein(&typed, &surface, usize::MAX).unwrap_or(usize::MAX);
+            let distance = levenshtein(typed, &surface);
             if best.as_ref().is_none_or(|(known, _)| distance < *known) {
                 best = Some((distance, surface));
             }
         }
     });
-    Ok(best.map(|(_, surface)| surface))
+    Ok(best)
 }
-
-/// Most indexed words one prefix expands to; the commonest are kept.
-const MAX_PREFIX_TERMS: usize = 64;
 
 /// The indexed terms of `field` that start with `prefix` (or with its stem, since the index holds
 /// stems: `thrombosis*` must find `thrombosi`), commonest first.
-pub fn with_prefix(searcher: &Searcher, field: Field, prefix: &str) -> tantivy::Result<Vec<String>> {
-    let mut analyzer = searcher.index().tokenizer_for_field(field)?;
+pub(super) fn with_prefix(index: &Index, field: Field, prefix: &str) -> Result<Vec<String>, SearchError> {
     let lowered = prefix.to_lowercase();
     let mut starts = vec![lowered.clone()];
-    analyzer
-        .token_stream(&lowered)
-        .process(&mut |token| starts.push(token.text.clone()));
-    let mut found: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
-    for_each_term(searcher, field, |term, doc_freq| {
-        if starts.iter().any(|start| term.starts_with(start.as_str())) {
-            *found.entry(term.to_string()).or_default() += doc_freq;
+    starts.extend(analyze(index, &lowered));
+    starts.sort();
+    starts.dedup();
+    // A start that extends another is covered by it; keeping both would count its terms twice.
+    let starts: Vec<&String> = starts
+        .iter()
+        .filter(|start| {
+            !starts
+                .iter()
+                .any(|other| other != *start && start.starts_with(other.as_str()))
+        })
+        .collect();
+    let mut found: BTreeMap<String, u64> = BTreeMap::new();
+    for segment in index.searcher.segment_readers() {
+        let inverted = segment.inverted_index(field).map_err(index.tantivy())?;
+        for start in &starts {
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(String::as_bytes(start))
+                .into_stream()
+                .map_err(|error| index.tantivy()(error.into()))?;
+            while stream.advance() && stream.key().starts_with(String::as_bytes(start)) {
+                if let Ok(term) = std::str::from_utf8(stream.key()) {
+                    *found.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+                }
+            }
         }
-    })?;
-    let mut terms: Vec<(u32, String)> = found.into_iter().map(|(term, freq)| (freq, term)).collect();
+    }
+    let mut terms: Vec<(u64, String)> = found.into_iter().map(|(term, freq)| (freq, term)).collect();
     terms.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     Ok(terms
         .into_iter()
@@ -150,22 +214,54 @@ pub fn with_prefix(searcher: &Searcher, field: Field, prefix: &str) -> tantivy::
         .collect())
 }
 
-/// Calls `visit` with every term of `field` in every segment, and its document frequency there.
-fn for_each_term(searcher: &Searcher, field: Field, mut visit: impl FnMut(&str, u32)) -> tantivy::Result<()> {
-    for segment in searcher.segment_readers() {
-        let inverted = segment.inverted_index(field)?;
-        let mut stream = inverted.terms().stream()?;
-        while stream.advance() {
-            if let Ok(term) = std::str::from_utf8(stream.key()) {
-                visit(term, stream.value().doc_freq);
+/// Extra query text for plain `words`: the long form of each abbreviation they use, as a phrase,
+/// and the abbreviation of each long form they spell out, in the order of the short forms.
+pub(super) fn abbreviation_expansions(index: &Index, words: &[&str]) -> Vec<String> {
+    let f = index.fields;
+    let lowered: Vec<String> = words.iter().map(|word| normalize_name(word)).collect();
+    let spelled = format!(" {} ", lowered.join(" "));
+    let mut additions: BTreeMap<String, String> = BTreeMap::new();
+    let mut looked_up = FxHashSet::default();
+    for word in words {
+        let short = word.to_uppercase();
+        if !looked_up.insert(short.clone()) {
+            continue;
+        }
+        if let Some(long) = stored_beside(index, Term::from_field_text(f.short_form, &short), f.long_form)
+            && !spelled.contains(&format!(" {long} "))
+        {
+            additions.insert(short, format!("\"{long}\""));
+        }
+    }
+    for length in 1..=MAX_LONG_FORM_WORDS.min(lowered.len()) {
+        for run in lowered.windows(length) {
+            let long = run.join(" ");
+            if let Some(short) = stored_beside(index, Term::from_field_text(f.long_form, &long), f.short_form)
+                && !words.iter().any(|word| word.eq_ignore_ascii_case(&short))
+            {
+                additions.insert(short.clone(), short);
             }
         }
     }
-    Ok(())
+    additions.into_values().collect()
 }
 
-/// Levenshtein distance between `a` and `b`, or `None` once it must exceed `max`.
-fn bounded_levenshtein(a: &[char], b: &str, max: usize) -> Option<usize> {
+/// The value of `wanted` stored on the first entry holding `term`; lookups that fail count as
+/// no match, as expansions only help.
+fn stored_beside(index: &Index, term: Term, wanted: Field) -> Option<String> {
+    if index.searcher.doc_freq(&term).ok()? == 0 {
+        return None;
+    }
+    let address = index.first_with(term).ok()??;
+    let stored: TantivyDocument = index.searcher.doc(address).ok()?;
+    stored
+        .get_first(wanted)
+        .and_then(|value| value.as_str())
+        .map(str::to_string)
+}
+
+/// Levenshtein distance between `a` and `b`.
+fn levenshtein(a: &[char], b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
@@ -174,12 +270,9 @@ fn bounded_levenshtein(a: &[char], b: &str, max: usize) -> Option<usize> {
             let substitution = previous[j] + usize::from(ca != cb);
             current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
         }
-        if current.iter().min().is_some_and(|&lowest| lowest > max) {
-            return None;
-        }
         previous = current;
     }
-    previous.last().copied().filter(|&distance| distance <= max)
+    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -187,11 +280,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levenshtein_stops_past_the_bound() {
-        let numbness: Vec<char> = "numbness".chars().collect();
-        assert_eq!(bounded_levenshtein(&numbness, "numbnes", 2), Some(1));
-        assert_eq!(bounded_levenshtein(&numbness, "nubmness", 2), Some(2));
-        assert_eq!(bounded_levenshtein(&numbness, "sciatica", 2), None);
+    fn distance_counts_edits_on_written_words() {
+        let typed: Vec<char> = "willis".chars().collect();
+        assert_eq!(levenshtein(&typed, "will"), 2);
+        assert_eq!(levenshtein(&"numbnes".chars().collect::<Vec<_>>(), "numbness"), 1);
+        assert_eq!(allowed_distance(6), 1);
         assert_eq!(allowed_distance(3), 0);
     }
 }

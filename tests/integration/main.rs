@@ -3,4 +3,5 @@
 
 mod cli;
 mod hostile;
+mod library;
 mod util;

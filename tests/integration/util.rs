@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use citedex::search::SearchResults;
+use citedex::SearchResults;
 use tempfile::TempDir;
 
 /// A temporary working directory with helpers to write files and run citedex in it.

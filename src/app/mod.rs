@@ -1,0 +1,252 @@
+//! Runs a validated [`Config`] by calling the library: building and updating the index, searching,
+//! listing, exporting, evaluating and watching. Results go to standard output through
+//! [`crate::render`]; notes, warnings and summaries to standard error through [`Console`].
+
+pub mod console;
+mod watch;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use citedex::corpus::SkipReason;
+use citedex::eval::{self, Collection};
+use citedex::indexer::{self, BuildReport};
+use citedex::{Index, Query, SearchOptions};
+
+use crate::cli::{Action, Config, DEFAULT_CORPUS_DIR, EvalFiles};
+use crate::render::{self, count};
+use console::Console;
+
+/// How a successful run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Results were found, or the command did its job.
+    Found,
+    /// The search matched nothing.
+    NoMatch,
+    /// The command did its job, but some files had to be skipped.
+    Partial,
+}
+
+/// Runs the command.
+pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
+    let dir = &config.index_dir;
+    match &config.action {
+        Action::Index { roots, full } => {
+            let report = build(roots, dir, *full, console)?;
+            console.note(summary(&report, dir));
+            Ok(if report.failed() > 0 {
+                Outcome::Partial
+            } else {
+                Outcome::Found
+            })
+        }
+        Action::Search {
+            query,
+            limit,
+            json,
+            explain,
+            color,
+        } => {
+            let index = open_or_build(config, console)?;
+            let query = Query::parse(query)?;
+            let options = SearchOptions {
+                limit: *limit,
+                explain: *explain,
+            };
+            let results = index.search(&query, &options)?;
+            for note in &results.notes {
+                console.note(note);
+            }
+            print(color_choice(*color), |out| {
+                if *json {
+                    render::json(out, &results)
+                } else {
+                    render::search_results(out, &results)
+                }
+            })?;
+            Ok(if results.results.is_empty() {
+                Outcome::NoMatch
+            } else {
+                Outcome::Found
+            })
+        }
+        Action::Watch { roots } => watch::run(roots, dir, console),
+        Action::Export => {
+            let index = open_or_build(config, console)?;
+            let mut exported = 0;
+            print(anstream::ColorChoice::Never, |out| {
+                for passage in index.passages().map_err(io::Error::other)? {
+                    render::json(out, &passage.map_err(io::Error::other)?)?;
+                    exported += 1;
+                }
+                Ok(())
+            })?;
+            Ok(if exported == 0 {
+                Outcome::NoMatch
+            } else {
+                Outcome::Found
+            })
+        }
+        Action::Sources { json } => {
+            let catalog = open_or_build(config, console)?.catalog()?;
+            print(anstream::ColorChoice::Auto, |out| {
+                if *json {
+                    render::json(out, &catalog)
+                } else {
+                    render::sources(out, &catalog)
+                }
+            })?;
+            Ok(Outcome::Found)
+        }
+        Action::Eval {
+            files,
+            per_query,
+            json,
+        } => {
+            let collection = match files {
+                EvalFiles::Folder(folder) => Collection::in_folder(folder),
+                EvalFiles::Files {
+                    corpus,
+                    queries,
+                    qrels,
+                } => Collection {
+                    corpus: corpus.clone(),
+                    queries: queries.clone(),
+                    qrels: qrels.clone(),
+                },
+            };
+            let report = eval::evaluate(&collection, *per_query)?;
+            if report.truncated_queries > 0 {
+                console.warn(format_args!(
+                    "{} over {} characters cut at a word boundary",
+                    count(report.truncated_queries, "query", "queries"),
+                    citedex::MAX_QUERY_CHARS
+                ));
+            }
+            console.note(eval_summary(&report));
+            print(anstream::ColorChoice::Never, |out| {
+                if *json {
+                    render::json(out, &report)
+                } else {
+                    render::eval_report(out, &report)
+                }
+            })?;
+            Ok(Outcome::Found)
+        }
+    }
+}
+
+fn color_choice(choice: clap::ColorChoice) -> anstream::ColorChoice {
+    match choice {
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
+    }
+}
+
+/// Prints to standard output; a reader that closed the pipe early (`| head`) is not an error.
+fn print(
+    color: anstream::ColorChoice,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    match render::to_stdout(color, write) {
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing output"),
+    }
+}
+
+/// Opens the index, first building it from the default corpus when there is none yet.
+fn open_or_build(config: &Config, console: &Console) -> anyhow::Result<Index> {
+    let corpus = PathBuf::from(DEFAULT_CORPUS_DIR);
+    if !Index::exists(&config.index_dir) && corpus.is_dir() {
+        console.note(format_args!(
+            "no index at {}, building it from {}/ first",
+            config.index_dir.display(),
+            corpus.display()
+        ));
+        let report = build(&[corpus], &config.index_dir, false, console)?;
+        console.note(summary(&report, &config.index_dir));
+    }
+    Ok(Index::open(&config.index_dir)?)
+}
+
+/// Builds or updates the index with a progress bar on standard error.
+fn build(roots: &[PathBuf], index_dir: &Path, full: bool, console: &Console) -> anyhow::Result<BuildReport> {
+    let report = indexer::build(roots, index_dir, full, console);
+    console.finish();
+    Ok(report?)
+}
+
+/// The one-line summary of a build.
+fn summary(report: &BuildReport, index_dir: &Path) -> String {
+    let mut line = format!(
+        "indexed {}, {} into {} in {} ({} added, {} changed, {} removed, {} unchanged)",
+        count(report.documents, "document", "documents"),
+        count(report.passages, "passage", "passages"),
+        index_dir.display(),
+        seconds(report.elapsed),
+        report.added,
+        report.changed,
+        report.removed,
+        report.unchanged
+    );
+    let failed = report.failed();
+    let unsupported = report
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Unsupported)
+        .count();
+    let warned = report.skipped.len() - failed - unsupported;
+    if failed > 0 {
+        line.push_str(&format!(
+            "; {} skipped (see above)",
+            count(failed, "file", "files")
+        ));
+    }
+    if warned > 0 {
+        line.push_str(&format!(
+            "; {} left out with a warning (see above)",
+            count(warned, "file", "files")
+        ));
+    }
+    if unsupported > 0 {
+        line.push_str(&format!(
+            "; {} of unsupported types ignored",
+            count(unsupported, "file", "files")
+        ));
+    }
+    if !report.unresolved.is_empty() {
+        line.push_str(&format!(
+            "; {} no document (`citedex sources` lists them)",
+            count(report.unresolved.len(), "reference matches", "references match")
+        ));
+    }
+    line
+}
+
+/// The one-line summary of an evaluation run.
+fn eval_summary(report: &eval::EvalReport) -> String {
+    let run = &report.run;
+    let mut line = format!(
+        "evaluated {} on {}, {} in {} (indexing {})",
+        count(report.queries, "query", "queries"),
+        count(run.documents, "document", "documents"),
+        count(run.passages, "passage", "passages"),
+        seconds(run.elapsed),
+        seconds(run.indexing)
+    );
+    if run.unjudged_queries > 0 {
+        line.push_str(&format!(
+            "; {} without a relevant judgment left out",
+            count(run.unjudged_queries, "query", "queries")
+        ));
+    }
+    line
+}
+
+fn seconds(elapsed: Duration) -> String {
+    format!("{:.2} s", elapsed.as_secs_f64())
+}

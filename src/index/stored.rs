@@ -1,0 +1,157 @@
+//! What each kind of index entry stores, and reading it back: passages (text, section path,
+//! attribution), document records (the catalog entry of one document) and abbreviations. The
+//! one place that knows how values sit in tantivy's stored fields, beside the schema.
+
+use serde::{Deserialize, Serialize};
+use tantivy::TantivyDocument;
+use tantivy::schema::{Field, Value};
+
+use super::schema::{EntryKind, Fields};
+use crate::catalog::{DocumentLink, Entry, SourceInfo};
+use crate::chunker::Passage;
+use crate::document::{Kind, Role};
+
+/// A passage as stored in the index, with its attribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredPassage {
+    /// `path#ordinal`.
+    pub id: String,
+    /// Position of the passage within its document, from 0.
+    #[serde(skip)]
+    pub ordinal: usize,
+    /// The whole passage.
+    pub text: String,
+    /// Heading path, outermost first, never the document title; empty before the first heading.
+    pub section: Vec<String>,
+    /// Body text, reference list or author notes.
+    pub role: Role,
+    /// The page of the document the passage stands on (PDF).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// The document the passage comes from.
+    pub source: SourceInfo,
+    /// Articles that cite that document.
+    pub cited_by: Vec<DocumentLink>,
+}
+
+/// The stable identifier of a passage: its document's path and its position.
+pub fn passage_id(path: &str, ordinal: usize) -> String {
+    format!("{path}#{ordinal}")
+}
+
+/// The tantivy document of one passage of the document `source`.
+pub(crate) fn passage_document(f: Fields, source: &SourceInfo, passage: &Passage) -> TantivyDocument {
+    let mut document = TantivyDocument::new();
+    document.add_text(f.entry, EntryKind::Passage.as_str());
+    document.add_text(f.path, &source.path);
+    document.add_text(f.title, &source.title);
+    for heading in &passage.section {
+        document.add_text(f.section, heading);
+    }
+    document.add_text(f.body, &passage.text);
+    let mut content = source.title.clone();
+    for part in passage.section.iter().chain([&passage.text]) {
+        content.push('\n');
+        content.push_str(part);
+    }
+    document.add_text(f.content, content);
+    document.add_text(f.kind, source.kind.as_str());
+    document.add_text(f.role, passage.role.as_str());
+    for (field, value) in [
+        (f.publisher, &source.publisher),
+        (f.date, &source.date),
+        (f.url, &source.url),
+    ] {
+        if let Some(value) = value {
+            document.add_text(field, value);
+        }
+    }
+    document.add_u64(f.ordinal, passage.ordinal as u64);
+    if let Some(page) = passage.page {
+        document.add_u64(f.page, u64::from(page));
+    }
+    document
+}
+
+/// Reads a passage back; `cited_by` is left empty, as it lives in the document's record.
+pub(crate) fn read_passage(f: Fields, stored: &TantivyDocument) -> StoredPassage {
+    let text_of = |field: Field| first_text(stored, field);
+    let path = text_of(f.path).unwrap_or_default();
+    let ordinal = first_u64(stored, f.ordinal).unwrap_or_default();
+    let role = match text_of(f.role).as_deref() {
+        Some("references") => Role::References,
+        Some("authors") => Role::Authors,
+        _ => Role::Body,
+    };
+    let ordinal = usize::try_from(ordinal).unwrap_or_default();
+    StoredPassage {
+        id: passage_id(&path, ordinal),
+        ordinal,
+        text: text_of(f.body).unwrap_or_default(),
+        section: stored
+            .get_all(f.section)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        role,
+        page: first_u64(stored, f.page).and_then(|page| u32::try_from(page).ok()),
+        cited_by: Vec::new(),
+        source: SourceInfo {
+            title: text_of(f.title).unwrap_or_default(),
+            path,
+            kind: text_of(f.kind)
+                .as_deref()
+                .and_then(Kind::parse)
+                .unwrap_or(Kind::Source),
+            publisher: text_of(f.publisher),
+            date: text_of(f.date),
+            url: text_of(f.url),
+        },
+    }
+}
+
+/// The tantivy document holding one document's record.
+pub(crate) fn record_document(f: Fields, entry: &Entry) -> TantivyDocument {
+    let mut document = TantivyDocument::new();
+    document.add_text(f.entry, EntryKind::Document.as_str());
+    document.add_text(f.record_path, &entry.source.path);
+    let bytes = serde_json::to_vec(entry).expect("a record is plain data and always serializes");
+    document.add_bytes(f.record, &bytes);
+    document
+}
+
+/// Reads a document's record back; an error names what is wrong with it.
+pub(crate) fn read_record(f: Fields, stored: &TantivyDocument) -> Result<Entry, String> {
+    let bytes = stored
+        .get_first(f.record)
+        .and_then(|value| value.as_bytes())
+        .ok_or("a document record without its data")?;
+    serde_json::from_slice(bytes).map_err(|error| format!("a document record: {error}"))
+}
+
+/// The tantivy document of one abbreviation: its short form in upper case and its long form.
+pub(crate) fn abbreviation_document(f: Fields, short: &str, long: &str) -> TantivyDocument {
+    let mut document = TantivyDocument::new();
+    document.add_text(f.entry, EntryKind::Abbreviation.as_str());
+    document.add_text(f.short_form, short);
+    document.add_text(f.long_form, long);
+    document
+}
+
+/// Reads an abbreviation back as (short form, long form).
+pub(crate) fn read_abbreviation(f: Fields, stored: &TantivyDocument) -> Option<(String, String)> {
+    Some((
+        first_text(stored, f.short_form)?,
+        first_text(stored, f.long_form)?,
+    ))
+}
+
+fn first_text(stored: &TantivyDocument, field: Field) -> Option<String> {
+    stored
+        .get_first(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+}
+
+fn first_u64(stored: &TantivyDocument, field: Field) -> Option<u64> {
+    stored.get_first(field).and_then(|v| v.as_u64())
+}

@@ -1,0 +1,330 @@
+//! A query text turned into the tantivy clauses whose scores add up to a passage's score: the
+//! parsed query over the ranked fields (with abbreviation expansions) and, for plain words, one
+//! proximity bonus per pair of consecutive words. Scores use BM25 statistics over passages only,
+//! as the index also holds document records and abbreviations.
+
+use rustc_hash::FxHashMap;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery,
+    Query, QueryParser, TermQuery, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+
+use super::query::{self, Shape};
+use super::{Note, SearchError, vocabulary};
+use crate::index::Index;
+use crate::index::schema::EntryKind;
+
+/// Weight of a match in the document title, next to a match in `content`.
+const TITLE_BOOST: f32 = 0.3;
+/// Weight of a match in the passage's heading path.
+const SECTION_BOOST: f32 = 0.5;
+/// Weight of a match in the publisher's name.
+const PUBLISHER_BOOST: f32 = 0.2;
+/// How many words may stand between two consecutive query words for the proximity bonus.
+const PROXIMITY_SLOP: u32 = 3;
+/// Weight of the proximity bonus of one pair of query words.
+const PROXIMITY_BOOST: f32 = 0.5;
+
+/// The clauses of one query text.
+pub(super) struct Plan {
+    /// The clauses whose scores add up to a passage's score: first the query itself (its
+    /// filters scoring nothing), then one proximity bonus per pair of consecutive plain words.
+    pub(super) clauses: Vec<Box<dyn Query>>,
+    /// The part of the query that ranks (no filters, no exclusions), for snippets.
+    ranked: Box<dyn Query>,
+    /// The clauses as one query: the first must match, the bonuses add to it.
+    combined: Box<dyn Query>,
+}
+
+impl Plan {
+    /// Plans a query already rewritten, with its prefixes expanded and split into its `shape`;
+    /// what was done on the way (abbreviations added, a syntax error worked around) goes to
+    /// `notes`. Filters restrict the results and score nothing; a query of exclusions alone
+    /// finds every passage without them.
+    pub(super) fn new(index: &Index, shape: &Shape, notes: &mut Vec<Note>) -> Plan {
+        let parser = query_parser(index);
+        let plain = query::is_plain(&shape.body);
+        let words = query::words(&shape.body);
+        let mut body = shape.body.clone();
+        if plain {
+            for addition in vocabulary::abbreviation_expansions(index, &words) {
+                body.push(' ');
+                body.push_str(&addition);
+                notes.push(Note::Expanded { addition });
+            }
+        }
+        let ranked: Box<dyn Query> = if body.trim().is_empty() {
+            let every_passage = Term::from_field_text(index.fields.entry, EntryKind::Passage.as_str());
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(every_passage, IndexRecordOption::Basic)),
+                0.0,
+            ))
+        } else {
+            parse(&parser, &body, notes)
+        };
+        let main: Box<dyn Query> = if shape.filters.is_empty() && shape.exclusions.is_empty() {
+            ranked.box_clone()
+        } else {
+            let mut parts = vec![(Occur::Must, ranked.box_clone())];
+            for filter in &shape.filters {
+                let filter = parse(&parser, filter, notes);
+                parts.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
+            }
+            for excluded in &shape.exclusions {
+                parts.push((Occur::MustNot, parse(&parser, excluded, notes)));
+            }
+            Box::new(BooleanQuery::new(parts))
+        };
+        let mut clauses = vec![main];
+        if plain {
+            clauses.extend(proximity_clauses(index, &words.join(" ")));
+        }
+        let combined: Box<dyn Query> = match clauses.as_slice() {
+            [only] => only.box_clone(),
+            [main, bonuses @ ..] => Box::new(BooleanQuery::new(
+                std::iter::once((Occur::Must, main.box_clone()))
+                    .chain(bonuses.iter().map(|bonus| (Occur::Should, bonus.box_clone())))
+                    .collect(),
+            )),
+            [] => unreachable!("a plan has its main clause"),
+        };
+        Plan {
+            clauses,
+            ranked,
+            combined,
+        }
+    }
+
+    /// Runs the plan with `collector`, scoring with passage statistics.
+    pub(super) fn search<C: Collector>(&self, index: &Index, collector: &C) -> tantivy::Result<C::Fruit> {
+        let statistics = PassageStatistics::of(index)?;
+        index
+            .searcher
+            .search_with_statistics_provider(&*self.combined, collector, &statistics)
+    }
+
+    /// The weight of each clause, scoring with passage statistics.
+    pub(super) fn weights(&self, index: &Index) -> tantivy::Result<Vec<Box<dyn Weight>>> {
+        let statistics = PassageStatistics::of(index)?;
+        let scoring = EnableScoring::enabled_from_statistics_provider(&statistics, &index.searcher);
+        self.clauses.iter().map(|clause| clause.weight(scoring)).collect()
+    }
+
+    /// The terms the plan ranks by in `field` (not those it filters or excludes by).
+    pub(super) fn terms_in(&self, field: Field) -> Vec<Term> {
+        let mut terms = Vec::new();
+        self.ranked.query_terms(&mut |term, _| {
+            if term.field() == field {
+                terms.push(term.clone());
+            }
+        });
+        terms
+    }
+
+    /// Documents ranked by their best passage: paths and scores of the best `limit`.
+    pub(super) fn best_documents(&self, index: &Index, limit: usize) -> tantivy::Result<Vec<(String, f32)>> {
+        let mut documents = self.search(index, &BestPassagePerDocument)?;
+        documents.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        documents.truncate(limit);
+        Ok(documents)
+    }
+}
+
+/// BM25 statistics over passages only: the document records and abbreviations stored beside
+/// them hold no searched text, but would count as documents and shorten the average passage.
+/// Like tantivy's own, the counts include deleted passages not yet merged away, so that a term's
+/// document frequency never exceeds them.
+struct PassageStatistics<'a> {
+    searcher: &'a Searcher,
+    passages: u64,
+}
+
+impl<'a> PassageStatistics<'a> {
+    fn of(index: &'a Index) -> tantivy::Result<PassageStatistics<'a>> {
+        let passages = index.searcher.doc_freq(&Term::from_field_text(
+            index.fields.entry,
+            EntryKind::Passage.as_str(),
+        ))?;
+        Ok(PassageStatistics {
+            searcher: &index.searcher,
+            passages,
+        })
+    }
+}
+
+impl Bm25StatisticsProvider for PassageStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        self.searcher.total_num_tokens(field)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.passages.max(1))
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        self.searcher.doc_freq(term)
+    }
+}
+
+/// Collects, for each document path, the score of its best matching passage.
+struct BestPassagePerDocument;
+
+/// [`BestPassagePerDocument`] within one segment, by the path's ordinal in the segment.
+struct SegmentBest {
+    paths: StrColumn,
+    best: FxHashMap<u64, Score>,
+}
+
+impl Collector for BestPassagePerDocument {
+    type Fruit = Vec<(String, Score)>;
+    type Child = SegmentBest;
+
+    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentBest> {
+        let paths = segment
+            .fast_fields()
+            .str("path")?
+            .ok_or_else(|| tantivy::TantivyError::SchemaError("no path column".into()))?;
+        Ok(SegmentBest {
+            paths,
+            best: FxHashMap::default(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, segments: Vec<Vec<(String, Score)>>) -> tantivy::Result<Vec<(String, Score)>> {
+        let mut best: FxHashMap<String, Score> = FxHashMap::default();
+        for (path, score) in segments.into_iter().flatten() {
+            let known = best.entry(path).or_insert(score);
+            *known = known.max(score);
+        }
+        Ok(best.into_iter().collect())
+    }
+}
+
+impl SegmentCollector for SegmentBest {
+    type Fruit = Vec<(String, Score)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(path) = self.paths.ords().first(doc) {
+            let known = self.best.entry(path).or_insert(score);
+            *known = known.max(score);
+        }
+    }
+
+    fn harvest(self) -> Vec<(String, Score)> {
+        self.best
+            .into_iter()
+            .filter_map(|(ord, score)| {
+                let mut path = String::new();
+                self.paths
+                    .ord_to_str(ord, &mut path)
+                    .ok()?
+                    .then_some((path, score))
+            })
+            .collect()
+    }
+}
+
+/// Replaces each `word*` with the indexed words it starts, as an `OR` group (tantivy's parser only
+/// knows prefixes at the end of phrases); a prefix nothing starts with is left to match nothing.
+pub(super) fn expand_prefixes(index: &Index, text: &str) -> Result<String, SearchError> {
+    let mut expanded = String::with_capacity(text.len());
+    let mut last = 0;
+    for prefix in query::prefixes(text) {
+        expanded.push_str(&text[last..prefix.range.start]);
+        last = prefix.range.end;
+        let field = match prefix.field {
+            Some(name) => index.index.schema().get_field(name).ok(),
+            None => Some(index.fields.content),
+        };
+        match field {
+            // `field:*` is "has a value": every passage has its title, headings and kind, so it is
+            // every passage (and not the records and abbreviations stored beside them).
+            Some(_) if prefix.prefix.is_empty() => {
+                expanded.push_str(&format!("entry:{}", EntryKind::Passage.as_str()));
+            }
+            Some(field) => {
+                let terms = vocabulary::with_prefix(index, field, prefix.prefix)?;
+                let field_prefix = prefix.field.map(|name| format!("{name}:")).unwrap_or_default();
+                let alternatives = if terms.is_empty() {
+                    prefix.prefix.to_string()
+                } else {
+                    terms.join(" OR ")
+                };
+                expanded.push_str(&format!("{field_prefix}({alternatives})"));
+            }
+            // An unknown field is a word: its name and prefix are what the user typed.
+            None => {
+                expanded.push_str(prefix.field.unwrap_or_default());
+                expanded.push(' ');
+                expanded.push_str(prefix.prefix);
+            }
+        }
+    }
+    expanded.push_str(&text[last..]);
+    Ok(expanded)
+}
+
+/// The parser over the ranked fields: `content` holds the title, headings and text together, and
+/// the separate heading fields add a little for passages whose own headings name the query.
+fn query_parser(index: &Index) -> QueryParser {
+    let f = index.fields;
+    let mut parser = QueryParser::for_index(&index.index, vec![f.content, f.title, f.section, f.publisher]);
+    parser.set_field_boost(f.title, TITLE_BOOST);
+    parser.set_field_boost(f.section, SECTION_BOOST);
+    parser.set_field_boost(f.publisher, PUBLISHER_BOOST);
+    parser
+}
+
+/// Parses `text`; on a syntax error searches its plain words instead (usually a stray quote or
+/// colon), and failing that reads it leniently, saying so in `notes`.
+fn parse(parser: &QueryParser, text: &str, notes: &mut Vec<Note>) -> Box<dyn Query> {
+    match parser.parse_query(text) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let words = query::plain_words(text);
+            match parser.parse_query(&words) {
+                Ok(parsed) if !words.is_empty() => {
+                    notes.push(Note::PlainWords {
+                        error: error.to_string(),
+                        words,
+                    });
+                    parsed
+                }
+                _ => {
+                    notes.push(Note::Lenient {
+                        error: error.to_string(),
+                    });
+                    parser.parse_query_lenient(text).0
+                }
+            }
+        }
+    }
+}
+
+/// A bonus clause for each pair of consecutive query words, matching where they stand close.
+fn proximity_clauses(index: &Index, words: &str) -> Vec<Box<dyn Query>> {
+    let field = index.fields.content;
+    let terms: Vec<Term> = vocabulary::analyze(index, words)
+        .into_iter()
+        .map(|stem| Term::from_field_text(field, &stem))
+        .collect();
+    terms
+        .windows(2)
+        .filter(|pair| pair[0] != pair[1])
+        .map(|pair| {
+            let phrase = PhraseQuery::new_with_offset_and_slop(
+                vec![(0, pair[0].clone()), (1, pair[1].clone())],
+                PROXIMITY_SLOP,
+            );
+            Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST)) as Box<dyn Query>
+        })
+        .collect()
+}
