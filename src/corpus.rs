@@ -416,7 +416,8 @@ impl CorpusFile {
         }
     }
 
-    /// The file's name without its extensions (`notes` for `notes.md.gz`), for untitled documents.
+    /// The file's name without its format's extension and `.gz` (`notes` for `notes.md.gz`), to
+    /// name untitled documents.
     fn fallback_title(&self) -> String {
         let stem = self.path.file_stem().map(Path::new);
         let stem = if self.gzip {
