@@ -28,6 +28,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod abbreviations;
 pub mod catalog;
 pub mod chunker;
@@ -46,6 +48,6 @@ pub use index::{
     Status, StoredPassage, passage_id,
 };
 pub use search::{
-    Explanation, Hit, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query, QueryError,
-    RankedPassage, Ranking, SearchError, SearchOptions, SearchResults,
+    Explanation, Hit, MAX_EXPLAINED, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query,
+    QueryError, RankedPassage, Ranking, SearchError, SearchOptions, SearchResults,
 };

@@ -19,7 +19,7 @@ use tantivy::collector::{Count, TopDocs};
 use crate::index::{Index, IndexError};
 pub use explain::Explanation;
 use plan::Plan;
-pub use present::{Hit, PresentOptions, SearchResults};
+pub use present::{Hit, MAX_EXPLAINED, PresentOptions, SearchResults};
 use query::Shape;
 
 /// Longest query accepted, in characters; longer ones are refused before parsing.

@@ -83,14 +83,26 @@ impl Plan {
         if plain {
             clauses.extend(proximity_clauses(index, &words.join(" ")));
         }
+        // Without filters or exclusions, bonuses only match where the words do, so every clause
+        // can be optional, which lets tantivy skip blocks that cannot reach the top (block-max
+        // WAND); with them, the query itself must match.
+        let restricted = !shape.filters.is_empty() || !shape.exclusions.is_empty();
+        let occur = |position: usize| {
+            if restricted && position == 0 {
+                Occur::Must
+            } else {
+                Occur::Should
+            }
+        };
         let combined: Box<dyn Query> = match clauses.as_slice() {
             [only] => only.box_clone(),
-            [main, bonuses @ ..] => Box::new(BooleanQuery::new(
-                std::iter::once((Occur::Must, main.box_clone()))
-                    .chain(bonuses.iter().map(|bonus| (Occur::Should, bonus.box_clone())))
+            _ => Box::new(BooleanQuery::new(
+                clauses
+                    .iter()
+                    .enumerate()
+                    .map(|(position, clause)| (occur(position), clause.box_clone()))
                     .collect(),
             )),
-            [] => unreachable!("a plan has its main clause"),
         };
         Plan {
             clauses,

@@ -100,8 +100,8 @@ fn closest_word(index: &Index, stem: &str, typed: &str) -> Result<Option<String>
         return Ok(None);
     }
     let field = index.fields.content;
-    // A stem may be shorter than its word ("numb" for "numbness"): look one edit further.
-    let reach = u8::try_from(allowed + 1).unwrap_or(2).min(2);
+    // Transpositions count as one edit ("memroy"); the automaton allows at most two.
+    let reach = u8::try_from(allowed).unwrap_or(2).min(2);
     let automaton = FuzzyTermQuery::new(Term::from_field_text(field, stem), reach, true)
         .automaton()
         .map_err(index.tantivy())?;
