@@ -173,7 +173,8 @@ pub struct Status {
 }
 
 /// The live generation of an index, opened for searching. It is a snapshot: commits made after
-/// it was opened are not seen, and the generation it reads is kept on disk while it is open.
+/// it was opened are not seen ([`Index::is_current`] tells), and the generation it reads is kept
+/// on disk while it is open.
 pub struct Index {
     root: PathBuf,
     generation: String,
@@ -181,6 +182,8 @@ pub struct Index {
     pub(crate) searcher: Searcher,
     pub(crate) fields: Fields,
     info: IndexInfo,
+    /// The opstamp of the commit this snapshot reads, to tell a later commit into its generation.
+    opstamp: u64,
     _hold: Option<layout::ReaderHold>,
 }
 
@@ -228,6 +231,20 @@ impl Index {
     /// What the last commit recorded.
     pub fn info(&self) -> &IndexInfo {
         &self.info
+    }
+
+    /// Whether this snapshot still shows the live index: `CURRENT` names its generation and no
+    /// commit was made into that generation since it was opened. It reads two small files, so a
+    /// long-lived reader can ask before each use and [`Index::open`] again when it is not.
+    pub fn is_current(&self) -> Result<bool, IndexError> {
+        if layout::current_generation(&self.root)?.as_deref() != Some(self.generation.as_str()) {
+            return Ok(false);
+        }
+        let metas = self
+            .index
+            .load_metas()
+            .map_err(|error| self.corrupt(error.to_string()))?;
+        Ok(metas.opstamp == self.opstamp)
     }
 
     /// Every document with its citation links, and the abbreviations learnt: a read of all the
@@ -458,6 +475,7 @@ fn open_generation(root: &Path, generation: &str) -> Result<Index, IndexError> {
         index,
         fields,
         info,
+        opstamp: metas.opstamp,
         _hold: None,
     })
 }

@@ -185,3 +185,23 @@ fn an_update_rewrites_only_what_changed_and_keeps_citation_links() {
     assert!(index.record("kb/legs.md").unwrap().is_none());
     assert_eq!(index.catalog().unwrap().documents.len(), 1);
 }
+
+#[test]
+fn a_snapshot_knows_when_a_newer_commit_was_made() {
+    let (dir, index) = base();
+    assert!(index.is_current().unwrap());
+    // An update commits into the live generation.
+    let mut writer = IndexWriter::update(dir.path()).unwrap();
+    assert!(writer.remove("kb/sources/nerves.md"));
+    writer.commit().unwrap();
+    assert!(!index.is_current().unwrap());
+    let updated = Index::open(dir.path()).unwrap();
+    assert!(updated.is_current().unwrap());
+    assert_eq!(updated.info().documents, 1);
+    // A full build makes a new generation live; the old snapshots still answer from theirs.
+    IndexWriter::create(dir.path()).unwrap().commit().unwrap();
+    assert!(!updated.is_current().unwrap());
+    assert!(Index::open(dir.path()).unwrap().is_current().unwrap());
+    assert_eq!(ids(&search(&index, "splint")), ["kb/sources/nerves.md#2"]);
+    assert!(search(&updated, "splint").results.is_empty());
+}
