@@ -88,6 +88,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the index to AI assistants: an MCP server on standard input and output.
+    Mcp,
 }
 
 /// A validated command, ready to run.
@@ -143,6 +145,8 @@ pub enum Action {
         /// JSON instead of text.
         json: bool,
     },
+    /// Answer MCP tool calls on standard input and output.
+    Mcp,
 }
 
 /// Where a BEIR-layout test collection is.
@@ -227,6 +231,7 @@ impl Cli {
                 }
             }
             Command::Sources { json } => Action::Sources { json },
+            Command::Mcp => Action::Mcp,
         };
         Ok(Config { index_dir, action })
     }

@@ -32,6 +32,12 @@ pub fn to_stdout(
     out.flush()
 }
 
+/// Standard output as the channel of the MCP server (`citedex mcp`): it carries the protocol's
+/// messages, which the server's transport writes, and nothing else.
+pub fn protocol_output() -> tokio::io::Stdout {
+    tokio::io::stdout()
+}
+
 /// `text` in `style`.
 fn styled(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")

@@ -3,6 +3,7 @@
 //! [`crate::render`]; notes, warnings and summaries to standard error through [`Console`].
 
 pub mod console;
+mod mcp;
 mod watch;
 
 use std::io;
@@ -74,6 +75,7 @@ pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
             })
         }
         Action::Watch { roots } => watch::run(roots, dir, console),
+        Action::Mcp => mcp::serve(open_or_build(config, console)?),
         Action::Export => {
             let index = open_or_build(config, console)?;
             let mut exported = 0;

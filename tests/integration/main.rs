@@ -4,4 +4,5 @@
 mod cli;
 mod hostile;
 mod library;
+mod mcp;
 mod util;
