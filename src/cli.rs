@@ -88,6 +88,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the index: every file against its checksum and every stored entry decoded.
+    Check,
 }
 
 /// A validated command, ready to run.
@@ -143,6 +145,8 @@ pub enum Action {
         /// JSON instead of text.
         json: bool,
     },
+    /// Check the index for damage.
+    Check,
 }
 
 /// Where a BEIR-layout test collection is.
@@ -227,6 +231,7 @@ impl Cli {
                 }
             }
             Command::Sources { json } => Action::Sources { json },
+            Command::Check => Action::Check,
         };
         Ok(Config { index_dir, action })
     }

@@ -42,8 +42,8 @@ mod search;
 
 pub use document::Document;
 pub use index::{
-    Committed, Index, IndexError, IndexInfo, IndexWriter, PreparedDocument, SCHEMA_VERSION, StoredPassage,
-    passage_id,
+    CheckReport, Committed, Index, IndexError, IndexInfo, IndexWriter, PreparedDocument, SCHEMA_VERSION,
+    StoredPassage, panics_are_caught, passage_id,
 };
 pub use search::{
     Explanation, Hit, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query, QueryError,
