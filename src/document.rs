@@ -33,7 +33,7 @@ impl Kind {
 }
 
 /// Descriptive fields of a document, from front matter, HTML meta tags or the text itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     /// The document's title; readers fall back to the file name when none is found.
     pub title: String,
@@ -91,7 +91,7 @@ impl Role {
 }
 
 /// A unit of text inside a section.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Block {
     /// Running text: one paragraph or a quotation, white space collapsed.
     Paragraph(String),
@@ -114,7 +114,7 @@ impl Block {
 }
 
 /// The content under one heading, with the full path of headings above it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Section {
     /// Headings from the outermost to this section's own; empty for text before the first heading.
     pub path: Vec<String>,
@@ -128,7 +128,7 @@ pub struct Section {
 }
 
 /// A parsed document: metadata plus its sections in document order.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Document {
     /// Title, kind, publisher, date, url and so on.
     pub meta: Metadata,

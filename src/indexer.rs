@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::corpus::{self, CorpusError, CorpusFile, Skipped};
+use crate::corpus::{self, CorpusError, CorpusFile, SkipReason, Skipped};
 use crate::index::{IndexError, IndexWriter, PreparedDocument};
 
 /// Files read and prepared in parallel before they go to the writer in order.
@@ -61,9 +61,9 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
-    /// Files skipped because of a problem, not merely an unsupported type.
+    /// Files skipped because of an error (see [`SkipReason::is_error`]).
     pub fn failed(&self) -> usize {
-        self.skipped.iter().filter(|s| !s.unsupported).count()
+        self.skipped.iter().filter(|s| s.reason.is_error()).count()
     }
 }
 
@@ -94,7 +94,7 @@ pub fn build(
         IndexWriter::update(index_dir)?
     };
     let (files, mut skipped) = corpus::walk(roots)?;
-    for skip in skipped.iter().filter(|s| !s.unsupported) {
+    for skip in skipped.iter().filter(|s| s.reason != SkipReason::Unsupported) {
         progress.warn(&format!("skipping {}: {}", skip.path.display(), skip.reason));
     }
     let mut report = BuildReport::default();
@@ -172,14 +172,19 @@ fn examine(file: &CorpusFile, path: String, indexed: Option<&str>, progress: &dy
     if indexed == Some(hash.as_str()) {
         return FileState::Unchanged(path);
     }
-    let document = match corpus::parse(file, bytes) {
-        Ok(document) => document,
+    let prepare_at = path.clone();
+    // Chunking and reference parsing run under the reader's isolation and time limit too.
+    let read = corpus::parse_with(file, bytes, move |document| {
+        let prepared = PreparedDocument::new(&prepare_at, &document, Some(&hash));
+        (prepared, document.warnings)
+    });
+    let (prepared, warnings) = match read {
+        Ok(read) => read,
         Err(skip) => return FileState::Failed(path, skip),
     };
-    for warning in &document.warnings {
+    for warning in &warnings {
         progress.warn(&format!("{path}: {warning}"));
     }
-    let prepared = PreparedDocument::new(&path, &document, Some(&hash));
     for reference in prepared.entry.references.iter().map(|r| &r.cited.reference) {
         if let Some(problem) = &reference.problem {
             progress.warn(&format!(

@@ -28,6 +28,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod abbreviations;
 pub mod catalog;
 pub mod chunker;
@@ -42,10 +44,10 @@ mod search;
 
 pub use document::Document;
 pub use index::{
-    CheckReport, Committed, Index, IndexError, IndexInfo, IndexWriter, PreparedDocument, SCHEMA_VERSION,
-    StoredPassage, panics_are_caught, passage_id,
+    CheckReport, Committed, Index, IndexError, IndexInfo, IndexWriter, PassageInContext, PreparedDocument,
+    SCHEMA_VERSION, Status, StoredPassage, panics_are_caught, passage_id,
 };
 pub use search::{
-    Explanation, Hit, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query, QueryError,
-    RankedPassage, Ranking, SearchError, SearchOptions, SearchResults,
+    Explanation, Hit, MAX_EXPLAINED, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query,
+    QueryError, RankedPassage, Ranking, SearchError, SearchOptions, SearchResults,
 };

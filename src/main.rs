@@ -8,12 +8,23 @@ use std::process::ExitCode;
 
 use app::Outcome;
 use app::console::Console;
-use citedex::corpus::READER_THREAD_PREFIX;
+use citedex::corpus::{self, Isolation, READER_THREAD_PREFIX};
 use clap::Parser;
 use cli::Cli;
 
 fn main() -> ExitCode {
+    // Before any argument parsing: a reader child's arguments are not a command line.
+    if corpus::is_reader_child() {
+        return serve_reader_child();
+    }
     quiet_reader_panics();
+    // PDFs are read in child processes of this very binary, so none can abort this one.
+    if let Ok(program) = std::env::current_exe() {
+        corpus::configure_isolation(Isolation {
+            reader_program: Some(program),
+            ..Isolation::default()
+        });
+    }
     let console = Console::default();
     let config = Cli::parse().into_config();
     match config
@@ -26,6 +37,18 @@ fn main() -> ExitCode {
         Err(error) => {
             console.error(&error);
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Serves one reader request as a child process ([`corpus::serve_reader_child`]): its answer is
+/// JSON on standard output, written through the one module that writes there, as it is.
+fn serve_reader_child() -> ExitCode {
+    match render::to_stdout(anstream::ColorChoice::AlwaysAnsi, corpus::serve_reader_child) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("citedex reader: {error}");
+            ExitCode::FAILURE
         }
     }
 }

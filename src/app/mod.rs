@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use citedex::corpus::SkipReason;
 use citedex::eval::{self, Collection};
 use citedex::indexer::{self, BuildReport};
 use citedex::{Index, Query, SearchOptions};
@@ -232,11 +233,22 @@ fn summary(report: &BuildReport, index_dir: &Path) -> String {
         report.unchanged
     );
     let failed = report.failed();
-    let unsupported = report.skipped.len() - failed;
+    let unsupported = report
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Unsupported)
+        .count();
+    let warned = report.skipped.len() - failed - unsupported;
     if failed > 0 {
         line.push_str(&format!(
             "; {} skipped (see above)",
             count(failed, "file", "files")
+        ));
+    }
+    if warned > 0 {
+        line.push_str(&format!(
+            "; {} left out with a warning (see above)",
+            count(warned, "file", "files")
         ));
     }
     if unsupported > 0 {

@@ -1,5 +1,8 @@
-//! YAML front matter (`---` ... `---` at the top of a Markdown file) into [`Metadata`].
+//! YAML front matter (`---` ... `---` at the top of a Markdown file) into [`Metadata`]. Aliases
+//! (`*name`) are refused: the fields citedex reads never need them, and a few hundred bytes of
+//! nested aliases expand to gigabytes when loaded.
 
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::ReadError;
@@ -30,6 +33,7 @@ pub fn split(text: &str) -> Result<(Metadata, &str), ReadError> {
 }
 
 fn parse(yaml: &str) -> Result<Metadata, ReadError> {
+    refuse_aliases(yaml)?;
     let docs = YamlLoader::load_from_str(yaml).map_err(|error| ReadError::FrontMatter(error.to_string()))?;
     let Some(root) = docs.into_iter().next() else {
         return Ok(Metadata::default());
@@ -78,6 +82,25 @@ fn parse(yaml: &str) -> Result<Metadata, ReadError> {
     })
 }
 
+/// Scans the YAML's events, which expand nothing, for an alias; syntax errors are left for the
+/// loader to report.
+fn refuse_aliases(yaml: &str) -> Result<(), ReadError> {
+    let mut parser = Parser::new_from_str(yaml);
+    loop {
+        match parser.next_token() {
+            Ok((Event::Alias(_), mark)) => {
+                // Lines count from the file's first, the opening `---`.
+                return Err(ReadError::FrontMatter(format!(
+                    "YAML aliases (*name) are not allowed (line {})",
+                    mark.line() + 1
+                )));
+            }
+            Ok((Event::StreamEnd, _)) | Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +123,28 @@ mod tests {
         assert!(split("---\nkind: blog\n---\n").is_err());
         assert!(split("---\ntitle: x\n").is_err());
         assert_eq!(split("no front matter").unwrap().1, "no front matter");
+    }
+
+    /// Anchors a..j, each a list of nine aliases of the one before: loading it would build
+    /// 9^10 nodes.
+    fn alias_bomb() -> String {
+        let mut yaml = String::from("---\na: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (previous, name) in ('a'..='i').zip('b'..='j') {
+            let aliases = vec![format!("*{previous}"); 9].join(", ");
+            yaml.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+        }
+        yaml.push_str("title: Bomb\n---\nBody\n");
+        yaml
+    }
+
+    #[test]
+    fn aliases_are_refused_before_anything_expands() {
+        let error = split(&alias_bomb()).unwrap_err();
+        assert_eq!(
+            error,
+            ReadError::FrontMatter("YAML aliases (*name) are not allowed (line 3)".into())
+        );
+        let anchors_alone = "---\nbase: &b x\ntitle: Fine\n---\n";
+        assert_eq!(split(anchors_alone).unwrap().0.title, "Fine");
     }
 }

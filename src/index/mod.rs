@@ -209,10 +209,34 @@ impl Committed {
     }
 }
 
+/// A passage with its neighbours in the same section, as `citedex show` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassageInContext {
+    /// The passages before it, in order.
+    pub before: Vec<StoredPassage>,
+    /// The passage asked for.
+    pub passage: StoredPassage,
+    /// The passages after it, in order.
+    pub after: Vec<StoredPassage>,
+}
+
+/// What an index holds and where, as `citedex status` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// The index directory.
+    pub dir: PathBuf,
+    /// What the last commit recorded: counts, roots, time, schema version, release.
+    #[serde(flatten)]
+    pub info: IndexInfo,
+    /// Size of the live generation on disk, in bytes.
+    pub bytes: u64,
+}
+
 /// The live generation of an index, opened for searching. It is a snapshot: commits made after
 /// it was opened are not seen, and the generation it reads is kept on disk while it is open.
 pub struct Index {
     root: PathBuf,
+    generation: String,
     pub(crate) index: tantivy::Index,
     pub(crate) searcher: Searcher,
     pub(crate) fields: Fields,
@@ -349,6 +373,69 @@ impl Index {
         Ok(passages)
     }
 
+    /// The passage with id `path#ordinal` and up to `context` passages of the same section on
+    /// each side, in order, with its document's citation links; `None` when there is no such
+    /// passage.
+    pub fn passage_in_context(
+        &self,
+        id: &str,
+        context: usize,
+    ) -> Result<Option<PassageInContext>, IndexError> {
+        let Some((path, ordinal)) = id.rsplit_once('#') else {
+            return Ok(None);
+        };
+        let Ok(ordinal) = ordinal.parse::<usize>() else {
+            return Ok(None);
+        };
+        let mut passages = self.document_passages(path)?;
+        let Some(at) = passages.iter().position(|passage| passage.ordinal == ordinal) else {
+            return Ok(None);
+        };
+        let cited_by = self.record(path)?.map(|entry| entry.cited_by).unwrap_or_default();
+        for passage in &mut passages {
+            passage.cited_by = cited_by.clone();
+        }
+        let section = passages[at].section.clone();
+        let same_section = |passage: &StoredPassage| passage.section == section;
+        let first = (0..at)
+            .rev()
+            .take(context)
+            .take_while(|&i| same_section(&passages[i]))
+            .last()
+            .unwrap_or(at);
+        let last = (at + 1..passages.len())
+            .take(context)
+            .take_while(|&i| same_section(&passages[i]))
+            .last()
+            .unwrap_or(at);
+        let mut around: Vec<StoredPassage> = passages.drain(first..=last).collect();
+        let after = around.split_off(at - first + 1);
+        let passage = around.pop().expect("the passage itself");
+        Ok(Some(PassageInContext {
+            before: around,
+            passage,
+            after,
+        }))
+    }
+
+    /// What the index holds and where: counts, roots, last commit, schema, size on disk.
+    pub fn status(&self) -> Result<Status, IndexError> {
+        let generation = self.root.join(&self.generation);
+        let mut bytes = 0;
+        for entry in std::fs::read_dir(&generation).map_err(|source| IndexError::Io {
+            path: generation.clone(),
+            source,
+        })? {
+            let metadata = entry.and_then(|entry| entry.metadata());
+            bytes += metadata.map_or(0, |metadata| metadata.len());
+        }
+        Ok(Status {
+            dir: self.root.clone(),
+            info: self.info.clone(),
+            bytes,
+        })
+    }
+
     /// The stored documents of one kind of entry.
     fn entries(&self, kind: EntryKind) -> Result<Vec<TantivyDocument>, IndexError> {
         self.addresses(kind)?
@@ -440,6 +527,7 @@ fn open_generation(root: &Path, generation: &str) -> Result<Index, IndexError> {
     let (_, fields) = schema::build();
     Ok(Index {
         root: root.to_path_buf(),
+        generation: generation.to_string(),
         searcher: reader.searcher(),
         index,
         fields,

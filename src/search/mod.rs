@@ -4,6 +4,7 @@
 //! [`Index::present`] then builds what people and programs see, for the passages that will be
 //! shown only: text, snippet, highlights, attribution and, on request, score explanations.
 
+mod common_words;
 mod explain;
 mod plan;
 mod present;
@@ -18,7 +19,8 @@ use tantivy::collector::{Count, TopDocs};
 use crate::index::{Index, IndexError, guarded};
 pub use explain::Explanation;
 use plan::Plan;
-pub use present::{Hit, PresentOptions, SearchResults};
+pub use present::{Hit, MAX_EXPLAINED, PresentOptions, SearchResults};
+use query::Shape;
 
 /// Longest query accepted, in characters; longer ones are refused before parsing.
 pub const MAX_QUERY_CHARS: usize = 1_000;
@@ -191,6 +193,11 @@ pub enum Note {
         /// The syntax error.
         error: String,
     },
+    /// Nothing matched; these words occur in no passage.
+    NothingMatched {
+        /// The query's words that occur nowhere in the index.
+        missing: Vec<String>,
+    },
     /// Only the first results carry score explanations.
     ExplainedFirst {
         /// How many results are explained.
@@ -216,6 +223,16 @@ impl fmt::Display for Note {
                 write!(f, "query syntax: {error}; searching for the words {words:?}")
             }
             Note::Lenient { error } => write!(f, "query syntax: {error}; read leniently"),
+            Note::NothingMatched { missing } if missing.is_empty() => write!(f, "no passage matches"),
+            Note::NothingMatched { missing } => {
+                let quoted: Vec<String> = missing.iter().map(|word| format!("{word:?}")).collect();
+                let verb = if missing.len() == 1 { "occurs" } else { "occur" };
+                write!(
+                    f,
+                    "no passage matches: {} {verb} nowhere in the index",
+                    quoted.join(", ")
+                )
+            }
             Note::ExplainedFirst { count } => {
                 write!(f, "scores are explained for the first {count} results only")
             }
@@ -305,9 +322,10 @@ impl Index {
     }
 
     /// Plans `query` and runs it with `run`, which returns how many passages match and what it
-    /// collected. A plain-word query with unknown words that finds little is run again with them
-    /// corrected; one that finds plenty keeps its words, as a word missing from the index (a name,
-    /// a rare term) is not always a typo, and the correction is only suggested.
+    /// collected. Plain words with unknown words that find little are run again with them
+    /// corrected; words that find plenty are kept, as a word missing from the index (a name, a
+    /// rare term) is not always a typo, and the correction is only suggested. A query that finds
+    /// nothing says which of its words occur nowhere.
     fn with_typo_help<T>(
         &self,
         query: &Query,
@@ -315,41 +333,53 @@ impl Index {
         run: impl Fn(&Plan) -> tantivy::Result<(usize, T)>,
     ) -> Result<(Plan, usize, T), SearchError> {
         let text = query.text();
-        let effective = plan::expand_prefixes(self, &query::rewrite(text))?;
-        let plan = Plan::new(self, &effective, notes);
+        let shape = query::shape(&plan::expand_prefixes(self, &query::rewrite(text))?);
+        let plan = Plan::new(self, &shape, notes);
         let (total, found) = run(&plan).map_err(|error| self.search_error(text, error))?;
-        let words = query::words(&effective);
-        let corrected = if query::is_plain(&effective) {
+        let words = query::words(&shape.body);
+        let plain = query::is_plain(&shape.body) && !words.is_empty();
+        let corrected = if plain {
             vocabulary::correct(self, &words)?
         } else {
             None
         };
         let Some(corrected) = corrected else {
+            if total == 0 && plain {
+                notes.push(Note::NothingMatched {
+                    missing: vocabulary::unknown(self, &words)?,
+                });
+            }
             return Ok((plan, total, found));
         };
-        let corrected_text = corrected.join(" ");
+        let corrected_shape = Shape {
+            body: corrected.join(" "),
+            ..shape.clone()
+        };
+        let missing: Vec<String> = words
+            .iter()
+            .zip(&corrected)
+            .filter(|(word, correction)| *word != correction)
+            .map(|(word, _)| word.to_string())
+            .collect();
         if total >= FEW_HITS {
-            let missing = words
-                .iter()
-                .zip(&corrected)
-                .filter(|(word, correction)| *word != correction)
-                .map(|(word, _)| word.to_string())
-                .collect();
             notes.push(Note::Suggestion {
                 missing,
-                query: corrected_text,
+                query: corrected_shape.text(),
             });
             return Ok((plan, total, found));
         }
         let mut retried_notes = vec![Note::Corrected {
-            query: corrected_text.clone(),
+            query: corrected_shape.text(),
         }];
-        let retried = Plan::new(self, &corrected_text, &mut retried_notes);
+        let retried = Plan::new(self, &corrected_shape, &mut retried_notes);
         let (retried_total, retried_found) = run(&retried).map_err(|error| self.search_error(text, error))?;
         if retried_total > total {
             *notes = retried_notes;
             Ok((retried, retried_total, retried_found))
         } else {
+            if total == 0 {
+                notes.push(Note::NothingMatched { missing });
+            }
             Ok((plan, total, found))
         }
     }

@@ -7,13 +7,14 @@ use rustc_hash::FxHashMap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, QueryParser,
-    Weight,
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery,
+    Query, QueryParser, TermQuery, Weight,
 };
-use tantivy::schema::Field;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
-use super::{Note, SearchError, query, vocabulary};
+use super::query::{self, Shape};
+use super::{Note, SearchError, vocabulary};
 use crate::index::Index;
 use crate::index::schema::EntryKind;
 
@@ -30,37 +31,84 @@ const PROXIMITY_BOOST: f32 = 0.5;
 
 /// The clauses of one query text.
 pub(super) struct Plan {
-    /// The clauses whose scores add up to a passage's score; the first is the parsed query.
+    /// The clauses whose scores add up to a passage's score: first the query itself (its
+    /// filters scoring nothing), then one proximity bonus per pair of consecutive plain words.
     pub(super) clauses: Vec<Box<dyn Query>>,
-    /// The clauses as one query.
+    /// The part of the query that ranks (no filters, no exclusions), for snippets.
+    ranked: Box<dyn Query>,
+    /// The clauses as one query: the first must match, the bonuses add to it.
     combined: Box<dyn Query>,
 }
 
 impl Plan {
-    /// Plans `text`, a query already rewritten and with its prefixes expanded; what was done on
-    /// the way (abbreviations added, a syntax error worked around) goes to `notes`.
-    pub(super) fn new(index: &Index, text: &str, notes: &mut Vec<Note>) -> Plan {
-        let plain = query::is_plain(text);
-        let words = query::words(text);
-        let mut parse_text = text.to_string();
+    /// Plans a query already rewritten, with its prefixes expanded and split into its `shape`;
+    /// what was done on the way (abbreviations added, a syntax error worked around) goes to
+    /// `notes`. Filters restrict the results and score nothing; a query of exclusions alone
+    /// finds every passage without them.
+    pub(super) fn new(index: &Index, shape: &Shape, notes: &mut Vec<Note>) -> Plan {
+        let parser = query_parser(index);
+        let plain = query::is_plain(&shape.body);
+        let words = query::words(&shape.body);
+        let mut body = shape.body.clone();
         if plain {
             for addition in vocabulary::abbreviation_expansions(index, &words) {
-                parse_text.push(' ');
-                parse_text.push_str(&addition);
+                body.push(' ');
+                body.push_str(&addition);
                 notes.push(Note::Expanded { addition });
             }
         }
-        let mut clauses = vec![parse(&query_parser(index), &parse_text, notes)];
+        let ranked: Box<dyn Query> = if body.trim().is_empty() {
+            let every_passage = Term::from_field_text(index.fields.entry, EntryKind::Passage.as_str());
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(every_passage, IndexRecordOption::Basic)),
+                0.0,
+            ))
+        } else {
+            parse(&parser, &body, notes)
+        };
+        let main: Box<dyn Query> = if shape.filters.is_empty() && shape.exclusions.is_empty() {
+            ranked.box_clone()
+        } else {
+            let mut parts = vec![(Occur::Must, ranked.box_clone())];
+            for filter in &shape.filters {
+                let filter = parse(&parser, filter, notes);
+                parts.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
+            }
+            for excluded in &shape.exclusions {
+                parts.push((Occur::MustNot, parse(&parser, excluded, notes)));
+            }
+            Box::new(BooleanQuery::new(parts))
+        };
+        let mut clauses = vec![main];
         if plain {
             clauses.extend(proximity_clauses(index, &words.join(" ")));
         }
+        // Without filters or exclusions, bonuses only match where the words do, so every clause
+        // can be optional, which lets tantivy skip blocks that cannot reach the top (block-max
+        // WAND); with them, the query itself must match.
+        let restricted = !shape.filters.is_empty() || !shape.exclusions.is_empty();
+        let occur = |position: usize| {
+            if restricted && position == 0 {
+                Occur::Must
+            } else {
+                Occur::Should
+            }
+        };
         let combined: Box<dyn Query> = match clauses.as_slice() {
             [only] => only.box_clone(),
             _ => Box::new(BooleanQuery::new(
-                clauses.iter().map(|q| (Occur::Should, q.box_clone())).collect(),
+                clauses
+                    .iter()
+                    .enumerate()
+                    .map(|(position, clause)| (occur(position), clause.box_clone()))
+                    .collect(),
             )),
         };
-        Plan { clauses, combined }
+        Plan {
+            clauses,
+            ranked,
+            combined,
+        }
     }
 
     /// Runs the plan with `collector`, scoring with passage statistics.
@@ -78,10 +126,10 @@ impl Plan {
         self.clauses.iter().map(|clause| clause.weight(scoring)).collect()
     }
 
-    /// The terms the plan seeks in `field`.
+    /// The terms the plan ranks by in `field` (not those it filters or excludes by).
     pub(super) fn terms_in(&self, field: Field) -> Vec<Term> {
         let mut terms = Vec::new();
-        self.combined.query_terms(&mut |term, _| {
+        self.ranked.query_terms(&mut |term, _| {
             if term.field() == field {
                 terms.push(term.clone());
             }

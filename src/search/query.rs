@@ -1,9 +1,14 @@
-//! Reading the query text before tantivy does: field aliases, whether a query is plain words
-//! (and so open to proximity, abbreviation and typo help), and the plain-word fallback.
+//! Reading the query text before tantivy does: field aliases, the query's top-level shape
+//! (filters, exclusions and the words that rank), whether words are plain (and so open to
+//! proximity, abbreviation and typo help), and the plain-word fallback.
 
 /// Field names users may type that stand for a schema field: the passage text is searched through
 /// `content`, which also holds its title and headings.
 const FIELD_ALIASES: [(&str, &str); 3] = [("source", "title"), ("body", "content"), ("text", "content")];
+
+/// Fields whose terms filter the results when other words stand beside them: `kind:article
+/// tingling` is about tingling, among articles only.
+const FILTER_FIELDS: [&str; 6] = ["kind", "publisher", "title", "section", "role", "page"];
 
 /// Words the query grammar reserves.
 const OPERATORS: [&str; 5] = ["AND", "OR", "NOT", "IN", "TO"];
@@ -97,6 +102,93 @@ pub fn prefixes(query: &str) -> Vec<Prefix<'_>> {
         }
     }
     found
+}
+
+/// A query split at its top level: filters and exclusions apart from the words that rank.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Shape {
+    /// Clauses on filter fields (`kind:article`, `section:(diagnosis tests)`), as written.
+    pub filters: Vec<String>,
+    /// Excluded clauses (`-word`, `NOT word`), without their sign.
+    pub exclusions: Vec<String>,
+    /// The rest of the query, which ranks the results.
+    pub body: String,
+}
+
+impl Shape {
+    /// The query text again: filters, the ranked words, then the exclusions.
+    pub fn text(&self) -> String {
+        let mut parts: Vec<String> = self.filters.clone();
+        if !self.body.is_empty() {
+            parts.push(self.body.clone());
+        }
+        parts.extend(self.exclusions.iter().map(|excluded| format!("-{excluded}")));
+        parts.join(" ")
+    }
+}
+
+/// Splits a rewritten query at its top level. A query with top-level `AND` or `OR` keeps the
+/// user's own logic and is all body.
+pub fn shape(query: &str) -> Shape {
+    let clauses = top_level_clauses(query);
+    if clauses.iter().any(|clause| matches!(*clause, "AND" | "OR")) {
+        return Shape {
+            body: query.to_string(),
+            ..Shape::default()
+        };
+    }
+    let mut shape = Shape::default();
+    let mut body: Vec<&str> = Vec::new();
+    let mut negate_next = false;
+    for clause in clauses {
+        if clause == "NOT" {
+            negate_next = true;
+            continue;
+        }
+        if std::mem::take(&mut negate_next) {
+            shape.exclusions.push(clause.to_string());
+        } else if let Some(excluded) = clause.strip_prefix('-').filter(|rest| !rest.is_empty()) {
+            shape.exclusions.push(excluded.to_string());
+        } else if clause
+            .split_once(':')
+            .is_some_and(|(field, _)| FILTER_FIELDS.contains(&field))
+        {
+            shape.filters.push(clause.to_string());
+        } else {
+            body.push(clause);
+        }
+    }
+    shape.body = body.join(" ");
+    shape
+}
+
+/// The query's clauses at the top level: split at white space outside quotes and parentheses.
+fn top_level_clauses(query: &str) -> Vec<&str> {
+    let mut clauses = Vec::new();
+    let mut depth = 0usize;
+    let mut in_quotes = false;
+    let mut start = None;
+    for (i, c) in query.char_indices() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            '(' if !in_quotes => depth += 1,
+            ')' if !in_quotes => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let boundary = c.is_whitespace() && depth == 0 && !in_quotes;
+        match (start, boundary) {
+            (None, false) => start = Some(i),
+            (Some(from), true) => {
+                clauses.push(&query[from..i]);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        clauses.push(&query[from..]);
+    }
+    clauses
 }
 
 /// Whether the query is only words: no quotes, fields, operators, grouping, boosts or wildcards.
@@ -194,6 +286,21 @@ mod tests {
             ]
         );
         assert_eq!(&query[found[1].range.clone()], "title:vein*");
+    }
+
+    #[test]
+    fn filters_and_exclusions_stand_apart_from_the_ranked_words() {
+        let shaped = shape("kind:article tingling title:(mayo clinic) -diabetes NOT \"blood sugar\" feet");
+        assert_eq!(shaped.filters, ["kind:article", "title:(mayo clinic)"]);
+        assert_eq!(shaped.exclusions, ["diabetes", "\"blood sugar\""]);
+        assert_eq!(shaped.body, "tingling feet");
+        let logic = shape("kind:article OR tingling");
+        assert_eq!(
+            (logic.filters.len(), logic.body.as_str()),
+            (0, "kind:article OR tingling")
+        );
+        assert_eq!(shape("-diabetes").body, "");
+        assert_eq!(shape("content:nerve legs").body, "content:nerve legs");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
 
 use super::SearchError;
+use super::common_words::is_common;
 use crate::index::Index;
 use crate::references::normalize_name;
 
@@ -47,6 +48,22 @@ pub(super) fn analyze(index: &Index, text: &str) -> Vec<String> {
     terms
 }
 
+/// The words of `words` that occur in no passage.
+pub(super) fn unknown(index: &Index, words: &[&str]) -> Result<Vec<String>, SearchError> {
+    let mut missing = Vec::new();
+    for word in words {
+        let mut found = false;
+        for stem in analyze(index, word) {
+            let term = Term::from_field_text(index.fields.content, &stem);
+            found |= index.searcher.doc_freq(&term).map_err(index.tantivy())? > 0;
+        }
+        if !found {
+            missing.push(word.to_string());
+        }
+    }
+    Ok(missing)
+}
+
 /// Corrects the unknown words of `words`; `None` when every word is known or none can be fixed.
 pub(super) fn correct(index: &Index, words: &[&str]) -> Result<Option<Vec<String>>, SearchError> {
     let field = index.fields.content;
@@ -79,12 +96,12 @@ pub(super) fn correct(index: &Index, words: &[&str]) -> Result<Option<Vec<String
 /// allows; the commoner wins ties.
 fn closest_word(index: &Index, stem: &str, typed: &str) -> Result<Option<String>, SearchError> {
     let allowed = allowed_distance(typed.chars().count());
-    if allowed == 0 {
+    if allowed == 0 || is_common(&typed.to_lowercase()) {
         return Ok(None);
     }
     let field = index.fields.content;
-    // A stem may be shorter than its word ("numb" for "numbness"): look one edit further.
-    let reach = u8::try_from(allowed + 1).unwrap_or(2).min(2);
+    // Transpositions count as one edit ("memroy"); the automaton allows at most two.
+    let reach = u8::try_from(allowed).unwrap_or(2).min(2);
     let automaton = FuzzyTermQuery::new(Term::from_field_text(field, stem), reach, true)
         .automaton()
         .map_err(index.tantivy())?;
@@ -110,7 +127,8 @@ fn closest_word(index: &Index, stem: &str, typed: &str) -> Result<Option<String>
         let Some((distance, surface)) = written_form(index, &term, &typed)? else {
             continue;
         };
-        if distance <= allowed && best.as_ref().is_none_or(|(known, _)| distance < *known) {
+        let acceptable = distance <= allowed && !is_common(&surface);
+        if acceptable && best.as_ref().is_none_or(|(known, _)| distance < *known) {
             best = Some((distance, surface));
         }
     }

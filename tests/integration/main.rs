@@ -2,5 +2,7 @@
 //! `citedex` binary on temporary knowledge bases.
 
 mod cli;
+mod hostile;
+mod library;
 mod reliability;
 mod util;

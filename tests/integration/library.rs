@@ -1,0 +1,187 @@
+//! The library API on documents made in memory: writing, searching, presenting, listing.
+
+use citedex::formats::{self, Format};
+use citedex::{Index, IndexWriter, Note, Query, SearchOptions, SearchResults};
+use tempfile::TempDir;
+
+/// An index in a temporary folder holding Markdown documents given as (path, text).
+fn index_of(documents: &[(&str, &str)]) -> (TempDir, Index) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = IndexWriter::create(dir.path()).unwrap();
+    for (path, text) in documents {
+        let document = formats::read(Format::Markdown, text.as_bytes(), path).unwrap();
+        writer.add(path, &document).unwrap();
+    }
+    writer.commit().unwrap();
+    let index = Index::open(dir.path()).unwrap();
+    (dir, index)
+}
+
+fn search(index: &Index, query: &str) -> SearchResults {
+    let options = SearchOptions {
+        limit: 50,
+        explain: false,
+    };
+    index.search(&Query::parse(query).unwrap(), &options).unwrap()
+}
+
+fn ids(results: &SearchResults) -> Vec<&str> {
+    results
+        .results
+        .iter()
+        .map(|hit| hit.passage.id.as_str())
+        .collect()
+}
+
+const ARTICLE: &str = "---\ntitle: Tingling Hands\nkind: article\npublisher: Example Health\n---\n## Causes\n\nTingling in the hands often comes from a pinched nerve in the wrist.\n\n## Diabetes\n\nHigh blood sugar from diabetes damages nerves and causes tingling.\n";
+const SOURCE: &str = "---\ntitle: Nerve Health\nkind: source\npublisher: Example Clinic\n---\n## Symptoms\n\nTingling and numbness are early signs of nerve trouble.\n\n## Sugar\n\nDiabetes raises blood sugar.\n\n## Care\n\nA splint holds the wrist still at night.\n\n## More care\n\nRest the hand.\n";
+
+fn base() -> (TempDir, Index) {
+    index_of(&[
+        ("kb/articles/hands.md", ARTICLE),
+        ("kb/sources/nerves.md", SOURCE),
+    ])
+}
+
+#[test]
+fn field_terms_beside_words_filter_the_results() {
+    let (_dir, index) = base();
+    let results = search(&index, "kind:article tingling");
+    let mut found = ids(&results);
+    found.sort();
+    assert_eq!(found, ["kb/articles/hands.md#0", "kb/articles/hands.md#1"]);
+    let by_publisher = search(&index, "publisher:clinic tingling");
+    assert_eq!(ids(&by_publisher), ["kb/sources/nerves.md#0"]);
+    // A filter alone lists what it matches.
+    assert_eq!(search(&index, "section:sugar").results.len(), 1);
+    // Explicit logic is the user's own.
+    assert_eq!(search(&index, "kind:article OR splint").results.len(), 3);
+}
+
+#[test]
+fn a_query_that_only_excludes_finds_the_passages_without_the_word() {
+    let (_dir, index) = base();
+    for query in ["-diabetes", "NOT diabetes"] {
+        let results = search(&index, query);
+        assert_eq!(results.total_hits, 4, "{query}");
+        assert!(
+            results
+                .results
+                .iter()
+                .all(|hit| !hit.passage.text.to_lowercase().contains("diabetes")),
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn a_query_that_finds_nothing_says_which_words_occur_nowhere() {
+    let (_dir, index) = base();
+    let ranking = index.rank(&Query::parse("splint zzqxv").unwrap(), 10).unwrap();
+    assert_eq!(ranking.total_hits, 1);
+    let ranking = index.rank(&Query::parse("qqzzv").unwrap(), 10).unwrap();
+    assert_eq!(ranking.total_hits, 0);
+    assert_eq!(
+        ranking.notes,
+        [Note::NothingMatched {
+            missing: vec!["qqzzv".into()]
+        }]
+    );
+    assert_eq!(
+        ranking.notes[0].to_string(),
+        "no passage matches: \"qqzzv\" occurs nowhere in the index"
+    );
+}
+
+#[test]
+fn typos_are_corrected_into_indexed_words_but_never_into_other_common_words() {
+    let (_dir, index) = index_of(&[(
+        "kb/notes.md",
+        "# Notes\n\nThe tingling will pass. Numbness will pass too. Navigation helps sailors.\n",
+    )]);
+    let corrected = search(&index, "numbnes");
+    assert_eq!(corrected.notes, ["showing results for \"numbness\""]);
+    // "willis" is two edits from "will", a different and common word.
+    let willis = search(&index, "willis");
+    assert!(willis.results.is_empty(), "{willis:?}");
+    assert!(!willis.notes.iter().any(|note| note.contains("showing results")));
+    // A real word missing from the index is not a typo of a common word.
+    assert!(search(&index, "house").results.is_empty());
+}
+
+#[test]
+fn a_passage_is_shown_with_its_neighbours_in_the_same_section() {
+    let long: String = (0..60)
+        .map(|i| format!("Sentence {i} speaks of nerves and of the spine at some length here."))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (_dir, index) = index_of(&[(
+        "kb/long.md",
+        &format!("# Long\n\n## One\n\n{long}\n\n## Two\n\nAnother section entirely.\n"),
+    )]);
+    let middle = index.passage_in_context("kb/long.md#2", 1).unwrap().unwrap();
+    assert_eq!(middle.passage.id, "kb/long.md#2");
+    assert_eq!(middle.before.iter().map(|p| p.ordinal).collect::<Vec<_>>(), [1]);
+    assert_eq!(middle.after.iter().map(|p| p.ordinal).collect::<Vec<_>>(), [3]);
+    let passages = index.document_passages("kb/long.md").unwrap();
+    let last_of_one = passages.iter().filter(|p| p.section == ["One"]).count() - 1;
+    assert!(last_of_one >= 3, "{passages:?}");
+    let shown = index
+        .passage_in_context(&format!("kb/long.md#{last_of_one}"), 9)
+        .unwrap()
+        .unwrap();
+    assert!(shown.after.is_empty(), "the next section is not a neighbour");
+    assert_eq!(shown.before.len(), last_of_one);
+    assert!(index.passage_in_context("kb/long.md#99", 1).unwrap().is_none());
+    assert!(index.passage_in_context("nothing", 1).unwrap().is_none());
+}
+
+#[test]
+fn status_reports_counts_and_size() {
+    let (dir, index) = base();
+    let status = index.status().unwrap();
+    assert_eq!(status.dir, dir.path());
+    assert_eq!((status.info.documents, status.info.passages), (2, 6));
+    assert_eq!(status.info.schema_version, citedex::SCHEMA_VERSION);
+    assert!(status.bytes > 0);
+}
+
+#[test]
+fn an_update_rewrites_only_what_changed_and_keeps_citation_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let article = "---\ntitle: Legs\nkind: article\n---\n## Text\n\nLegs go numb.\n\n## References\n\n- Nerve Health. Example Clinic.\n";
+    let mut writer = IndexWriter::create(dir.path()).unwrap();
+    for (path, text) in [("kb/legs.md", article), ("kb/nerves.md", SOURCE)] {
+        writer
+            .add(
+                path,
+                &formats::read(Format::Markdown, text.as_bytes(), path).unwrap(),
+            )
+            .unwrap();
+    }
+    writer.commit().unwrap();
+    let cited_by = |dir: &std::path::Path| {
+        let index = Index::open(dir).unwrap();
+        let record = index.record("kb/nerves.md").unwrap().unwrap();
+        record
+            .cited_by
+            .into_iter()
+            .map(|link| link.path)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cited_by(dir.path()), ["kb/legs.md"]);
+    // Re-adding the source with the same content keeps its record and its links.
+    let mut writer = IndexWriter::update(dir.path()).unwrap();
+    let source = formats::read(Format::Markdown, SOURCE.as_bytes(), "nerves").unwrap();
+    writer.add("kb/nerves.md", &source).unwrap();
+    writer.commit().unwrap();
+    assert_eq!(cited_by(dir.path()), ["kb/legs.md"]);
+    // Removing the article removes the link, and its record.
+    let mut writer = IndexWriter::update(dir.path()).unwrap();
+    assert!(writer.remove("kb/legs.md"));
+    writer.commit().unwrap();
+    assert!(cited_by(dir.path()).is_empty());
+    let index = Index::open(dir.path()).unwrap();
+    assert!(index.record("kb/legs.md").unwrap().is_none());
+    assert_eq!(index.catalog().unwrap().documents.len(), 1);
+}
