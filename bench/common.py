@@ -76,6 +76,14 @@ def find_debs(data):
     return debs
 
 
+def package_versions(data):
+    """The package versions the corpus came from, as far as the .deb files in data tell."""
+    debs = find_debs(data)
+    if not debs:
+        return "packages of unknown version"
+    return ", ".join(" ".join(deb.stem.split("_")[:2]) for deb in debs)
+
+
 def download_debs(data):
     """Downloads the packages with apt-get. A stale package list names versions the mirror no
     longer has (a 404 on the security pool), so on failure the list is updated and the download
@@ -158,6 +166,18 @@ def scratch():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class CommandFailed(Exception):
+    """A measured command exited with an unexpected code."""
+
+
+def entry_point(main):
+    """Runs a script's main, turning a failed command into a one-line exit message."""
+    try:
+        main()
+    except CommandFailed as error:
+        sys.exit(f"bench: {error}")
+
+
 class Measured:
     """One process run under GNU time: wall seconds, CPU seconds (user + system), peak resident
     MiB, and the completed process."""
@@ -168,7 +188,8 @@ class Measured:
 
 def measure(command, ok=(0,), **kwargs):
     """Runs a command under GNU time. The peak comes from GNU time, as the rusage Python could
-    read would count the memory of the forked Python too. Exits on an unexpected exit code."""
+    read would count the memory of the forked Python too. Raises CommandFailed on an unexpected
+    exit code."""
     with tempfile.NamedTemporaryFile("r") as report:
         start = time.perf_counter()
         proc = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%U %S %M", *command],
@@ -176,8 +197,8 @@ def measure(command, ok=(0,), **kwargs):
         wall = time.perf_counter() - start
         user, system, peak_kib = report.read().split()[-3:]
     if proc.returncode not in ok:
-        sys.exit(f"bench: {' '.join(map(str, command))} exited with {proc.returncode}:\n"
-                 f"{proc.stderr.decode(errors='replace')[-2000:]}")
+        raise CommandFailed(f"{' '.join(map(str, command))} exited with {proc.returncode}:\n"
+                            f"{proc.stderr.decode(errors='replace')[-2000:]}")
     return Measured(wall, float(user) + float(system), int(peak_kib) / 1024, proc)
 
 
@@ -204,7 +225,7 @@ def time_alternating(cells, runs, warmups=1, seed=12):
             wall = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
             if proc.returncode not in ok:
-                sys.exit(f"bench: {name} ({' '.join(map(str, argv))}) exited with {proc.returncode}")
+                raise CommandFailed(f"{name} ({' '.join(argv)}) exited with {proc.returncode}")
             if turn >= warmups:
                 timed[argv].append((wall, usage.ru_utime + usage.ru_stime))
     return {name: timed[tuple(map(str, argv))] for name, (argv, _) in cells.items()}

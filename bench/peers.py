@@ -87,7 +87,7 @@ def main():
                 common.log(f"round {turn + 1}/{args.runs}: {name}")
                 try:
                     run = common.measure(commands[name](out), ok=(0, 2) if name == "citedex" else (0,))
-                except SystemExit as error:
+                except common.CommandFailed as error:
                     # One peer that breaks (a missing package) costs its own row, not the run.
                     common.log(f"{name} failed, left out of the next rounds: {error}")
                     failed[name] = str(error).splitlines()[0]
@@ -104,7 +104,7 @@ def main():
 
     print("## Build, raw HTML to index\n")
     print(f"{machine}; `{common.command_line()}`; corpus {pages} pages, "
-          f"{html_bytes / 2**20:.0f} MiB; medians of {args.runs} builds taking turns.\n")
+          f"{html_bytes / 2**20:.0f} MiB ({common.package_versions(args.data)}); medians of {args.runs} builds taking turns.\n")
     print(common.markdown_table(
         ["build", "wall s", "CPU s", "peak RSS MiB", "index MB"],
         [[f"{LABELS[name]} ({versions[name]})" if versions.get(name) else LABELS[name],
@@ -200,4 +200,4 @@ def tool_versions(chosen, citedex, pagefind):
 
 
 if __name__ == "__main__":
-    main()
+    common.entry_point(main)

@@ -48,7 +48,7 @@ def main():
     args = parser.parse_args()
     docs = common.ensure_docs(args.data)
     citedex = common.citedex_binary(args)
-    print(common.machine_line())
+    print(f"{common.machine_line()}; {common.package_versions(args.data)}")
     with common.scratch() as work:
         measure(citedex, docs, work, args.runs)
 
@@ -141,4 +141,4 @@ def measure(citedex, docs, work, runs):
 
 
 if __name__ == "__main__":
-    main()
+    common.entry_point(main)

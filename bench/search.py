@@ -14,7 +14,6 @@ standard error.
 import argparse
 import json
 import subprocess
-import sys
 
 import common
 
@@ -81,6 +80,7 @@ def main():
     print(f"{machine}; citedex {common.git_revision()}; `{common.command_line()}`; medians of "
           f"{args.runs} rounds taking turns (after {args.warmups} warm-up rounds, hot cache); "
           f"process start-up floor (`true`) {common.ms(wall['start-up floor (true)'])} ms.\n")
+    print(f"Corpus: {common.package_versions(args.data)}, HTML pages only.\n")
     print(f"Queries: hit `{args.hit}`, miss `{args.miss}`, typo `{args.typo}`. \"FTS5 any\" "
           f"matches any of the words, as citedex does; \"FTS5 all\" all of them, FTS5's default "
           f"(the same search for a one-word query).\n")
@@ -125,11 +125,11 @@ def citedex_hits(citedex, index, query, limit):
     proc = subprocess.run([citedex, "--index", index, "search", "--json", "-n", str(limit), query],
                           capture_output=True, text=True)
     if proc.returncode not in (0, 1):
-        sys.exit(f"bench: citedex search {query!r} failed: {proc.stderr}")
+        raise common.CommandFailed(f"citedex search {query!r} failed: {proc.stderr}")
     total = json.loads(proc.stdout)["total_hits"]
     notes = [line.removeprefix("citedex: ") for line in proc.stderr.splitlines()]
     return total, "; ".join(notes)
 
 
 if __name__ == "__main__":
-    main()
+    common.entry_point(main)
