@@ -60,9 +60,9 @@ def measure(citedex, docs, work, runs):
     index = work / "index"
 
     def full_build():
-        run = common.measure([citedex, "--index", index, "index", "--full", corpus], ok=(0, 2))
-        return run.wall, run.peak_mib, run.proc.stderr.decode().strip().splitlines()[-1]
+        return common.measure([citedex, "--index", index, "index", "--full", corpus], ok=(0, 2))
     full_runs = [full_build()]
+    first_summary = full_runs[0].proc.stderr.decode().strip().splitlines()[-1]
 
     exported = work / "passages.jsonl"
     common.export_passages(citedex, index, exported)
@@ -77,18 +77,17 @@ def measure(citedex, docs, work, runs):
     write_markdown(passages, markdown)
 
     def markdown_build():
-        run = common.measure([citedex, "--index", work / "md-index", "index", "--full", markdown],
-                             ok=(0, 2))
-        return run.wall, run.peak_mib
+        return common.measure([citedex, "--index", work / "md-index", "index", "--full", markdown],
+                              ok=(0, 2))
 
     def fts5_build():
         db = common.create_fts5(work / "fts.db")
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         with db:
             db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?)", rows)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         db.close()
-        return seconds
+        return seconds, cpu
 
     md_runs, fts_runs = [], []
     for turn in range(runs):
@@ -96,13 +95,17 @@ def measure(citedex, docs, work, runs):
             full_runs.append(full_build())
         md_runs.append(markdown_build())
         fts_runs.append(fts5_build())
-    full_s = statistics.median(seconds for seconds, _, _ in full_runs)
-    full_mib = max(mib for _, mib, _ in full_runs)
-    md_s = statistics.median(seconds for seconds, _ in md_runs)
-    md_mib = max(mib for _, mib in md_runs)
-    fts_s = statistics.median(fts_runs)
+    full_s = statistics.median(run.wall for run in full_runs)
+    full_cpu = statistics.median(run.cpu for run in full_runs)
+    full_mib = max(run.peak_mib for run in full_runs)
+    md_s = statistics.median(run.wall for run in md_runs)
+    md_cpu = statistics.median(run.cpu for run in md_runs)
+    md_mib = max(run.peak_mib for run in md_runs)
+    fts_s = statistics.median(seconds for seconds, _ in fts_runs)
+    fts_cpu = statistics.median(cpu for _, cpu in fts_runs)
 
     def spread(values):
+        values = list(values)
         return f"{min(values):.2f}-{max(values):.2f} s over {len(values)} runs"
 
     queries = ["memory management", "asyncio event loop", "pathlib glob pattern", "interrupt handler",
@@ -124,15 +127,16 @@ def measure(citedex, docs, work, runs):
 
     print(f"corpus: {pages} HTML pages, {html_bytes / 2**20:.0f} MiB; {len(passages)} passages, "
           f"{passage_bytes / 2**20:.1f} MiB of passage text")
-    print(f"  {full_runs[0][2]}")
-    print(f"citedex full build:     {full_s:7.2f} s ({spread([r[0] for r in full_runs])}), "
-          f"peak RSS {full_mib:.0f} MiB")
-    print(f"SQLite FTS5 (baseline): {fts_s:7.2f} s ({spread(fts_runs)}; passages already extracted, "
-          f"one transaction)")
-    print(f"ratio full build / FTS5: {full_s / fts_s:.2f}x (target: at most 1.5x)")
-    print(f"citedex on the same passages as Markdown: {md_s:.2f} s ({spread([r[0] for r in md_runs])}), "
-          f"peak RSS {md_mib:.0f} MiB; {md_s / fts_s:.2f}x FTS5, so HTML reading is {full_s - md_s:.2f} s "
-          f"of the full build")
+    print(f"  {first_summary}")
+    print(f"citedex full build:     {full_s:7.2f} s ({spread(r.wall for r in full_runs)}), "
+          f"CPU {full_cpu:.2f} s, peak RSS {full_mib:.0f} MiB")
+    print(f"SQLite FTS5 (baseline): {fts_s:7.2f} s ({spread(r[0] for r in fts_runs)}), CPU "
+          f"{fts_cpu:.2f} s; passages already extracted, one transaction")
+    print(f"ratio full build / FTS5: {full_s / fts_s:.2f}x wall, {full_cpu / fts_cpu:.2f}x CPU "
+          f"(target: at most 1.5x)")
+    print(f"citedex on the same passages as Markdown: {md_s:.2f} s ({spread(r.wall for r in md_runs)}), "
+          f"CPU {md_cpu:.2f} s, peak RSS {md_mib:.0f} MiB; {md_s / fts_s:.2f}x FTS5, so HTML reading "
+          f"is {full_s - md_s:.2f} s ({full_cpu - md_cpu:.2f} s of CPU) of the full build")
     print(f"search, whole process, {len(queries)} queries: median {1000 * latencies[len(latencies) // 2]:.0f} ms, "
           f"slowest {1000 * latencies[-1]:.0f} ms")
     print(f"incremental, 1 file changed: {update.wall:.2f} s, peak RSS {update.peak_mib:.0f} MiB; "
