@@ -104,7 +104,8 @@ def main():
 
     print("## Build, raw HTML to index\n")
     print(f"{machine}; `{common.command_line()}`; corpus {pages} pages, "
-          f"{html_bytes / 2**20:.0f} MiB ({common.package_versions(args.data)}); medians of {args.runs} builds taking turns.\n")
+          f"{html_bytes / 2**20:.0f} MiB ({common.package_versions(args.data)}); medians of "
+          f"{args.runs} builds taking turns.\n")
     print(common.markdown_table(
         ["build", "wall s", "CPU s", "peak RSS MiB", "index MB"],
         [[f"{LABELS[name]} ({versions[name]})" if versions.get(name) else LABELS[name],

@@ -137,8 +137,8 @@ def measure(citedex, docs, work, runs):
     print(f"citedex on the same passages as Markdown: {md_s:.2f} s ({spread(r.wall for r in md_runs)}), "
           f"CPU {md_cpu:.2f} s, peak RSS {md_mib:.0f} MiB; {md_s / fts_s:.2f}x FTS5, so HTML reading "
           f"is {full_s - md_s:.2f} s ({full_cpu - md_cpu:.2f} s of CPU) of the full build")
-    print(f"search, whole process, {len(queries)} queries: median {1000 * latencies[len(latencies) // 2]:.0f} ms, "
-          f"slowest {1000 * latencies[-1]:.0f} ms")
+    print(f"search, whole process, {len(queries)} queries: median "
+          f"{1000 * latencies[len(latencies) // 2]:.0f} ms, slowest {1000 * latencies[-1]:.0f} ms")
     print(f"incremental, 1 file changed: {update.wall:.2f} s, peak RSS {update.peak_mib:.0f} MiB; "
           f"{100 * update.wall / full_s:.1f}% of the full build (target: under 5%)")
     print(f"  {summary}")

@@ -107,6 +107,7 @@ def main():
         [[f"{copies}x", kind, *(common.ms(cpu[(copies, kind, tool)]) for tool in TOOLS)]
          for copies in scales for kind in queries]))
     print()
+
     def ratio(cell, other):
         """Wall ratio, with the CPU ratio beside it: the steadier one on a busy machine."""
         return f"{wall[cell] / wall[other]:.2f} (CPU {cpu[cell] / cpu[other]:.2f})"
