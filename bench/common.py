@@ -315,7 +315,10 @@ def command_line():
     return "python3 " + " ".join([os.path.relpath(sys.argv[0], REPO), *sys.argv[1:]])
 
 
-def git_revision():
+def citedex_label(binary):
+    """Which citedex was measured: this repository's revision for its own build, else the path."""
+    if pathlib.Path(binary).resolve() != (REPO / "target" / "release" / "citedex").resolve():
+        return str(binary)
     proc = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
                           text=True)
     return proc.stdout.strip() or "unknown"

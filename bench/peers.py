@@ -187,8 +187,7 @@ def tool_versions(chosen, citedex, pagefind):
     def first_line(command):
         proc = subprocess.run(command, capture_output=True, text=True)
         return (proc.stdout or proc.stderr).strip().splitlines()[0] if proc.returncode == 0 else ""
-    versions = {"citedex": common.git_revision() if str(citedex).startswith(str(common.REPO))
-                else str(citedex)}
+    versions = {"citedex": common.citedex_label(citedex)}
     if "omindex" in chosen:
         versions["omindex"] = first_line(["omindex", "--version"]).split()[-1]
     if "recoll" in chosen:

@@ -79,7 +79,7 @@ def main():
     wall = {cell: common.median(w for w, _ in runs) for cell, runs in samples.items()}
     cpu = {cell: common.median(c for _, c in runs) for cell, runs in samples.items()}
     print(f"## Search, whole process, top {args.limit}\n")
-    print(f"{machine}; citedex {common.git_revision()}; `{common.command_line()}`; medians of "
+    print(f"{machine}; citedex {common.citedex_label(citedex)}; `{common.command_line()}`; medians of "
           f"{args.runs} rounds taking turns (after {args.warmups} warm-up rounds, hot cache); "
           f"start-up floors: `true` {common.ms(wall['true'])} ms, `python3 -c 'import sqlite3'` "
           f"{common.ms(wall['python3'])} ms.\n")
