@@ -2,48 +2,20 @@
 """Scale benchmark: index Debian's HTML documentation (linux-doc-6.1 and python3.11-doc, about
 3,700 pages) with a release build of citedex, and compare with SQLite FTS5 indexing the very
 passages citedex extracted, in the same run. Also times an incremental update after one file
-changes, against the full build. Not a test: run it by hand, it downloads two Debian packages.
+changes, against the full build. Not a test: run it by hand.
 
-    python3 bench/scale.py [--data DIR] [--runs N]
+    python3 bench/scale.py [--data DIR] [--runs N] [--citedex BINARY]
 
 Each build is timed --runs times (3 by default), the three kinds taking turns so that a slow
 moment of the machine hits all of them; the figures are medians, with the range over runs.
 """
 import argparse
 import json
-import pathlib
-import shutil
-import sqlite3
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 
-PACKAGES = ["linux-doc-6.1", "python3.11-doc"]
-REPO = pathlib.Path(__file__).resolve().parent.parent
-
-
-def run(cmd, **kwargs):
-    """Runs a command; returns (seconds, peak resident MiB, completed process). The peak comes from
-    GNU time: a child's rusage from Python would count the memory of the forked Python too."""
-    with tempfile.NamedTemporaryFile("r") as report:
-        start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%M", *cmd], **kwargs)
-        seconds = time.perf_counter() - start
-        peak_kib = int(report.read().split()[-1])
-    return seconds, peak_kib / 1024, proc
-
-
-def ensure_data(data):
-    root = data / "root"
-    if root.is_dir():
-        return root
-    data.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["apt-get", "download", *PACKAGES], cwd=data, check=True)
-    for deb in data.glob("*.deb"):
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return root
+import common
 
 
 def write_markdown(passages, folder):
@@ -70,39 +42,34 @@ def write_markdown(passages, folder):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=str(REPO / "target" / "bench-data"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    common.add_data_argument(parser)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    root = ensure_data(pathlib.Path(args.data))
-    docs = root / "usr" / "share" / "doc"
-    pages = sum(1 for _ in docs.rglob("*.html"))
-    html_bytes = sum(p.stat().st_size for p in docs.rglob("*.html"))
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=REPO, check=True)
-    citedex = REPO / "target" / "release" / "citedex"
+    docs = common.ensure_docs(args.data)
+    citedex = common.citedex_binary(args)
+    print(f"{common.machine_line()}; {common.package_versions(args.data)}")
+    with common.scratch() as work:
+        measure(citedex, docs, work, args.runs)
 
-    work = pathlib.Path(tempfile.mkdtemp(prefix="citedex-bench-"))
-    corpus = work / "docs"
-    # Only the HTML pages, once: the packages also ship the .rst sources as .txt, and a link that
-    # shows the Python pages a second time under another folder.
-    def leave_out(folder, names):
-        paths = [pathlib.Path(folder) / name for name in names]
-        return [p.name for p in paths if p.is_symlink() or (not p.is_dir() and p.suffix != ".html")]
-    shutil.copytree(docs, corpus, symlinks=True, ignore=leave_out)
+
+def measure(citedex, docs, work, runs):
+    # Real copies, not links: the incremental update below changes a file of the corpus.
+    corpus = common.replicate(docs, work / "docs", 1, link=False)
+    pages, html_bytes = common.corpus_size(corpus)
     index = work / "index"
 
     def full_build():
-        seconds, mib, proc = run([str(citedex), "--index", str(index), "index", "--full", str(corpus)],
-                                 capture_output=True)
-        if proc.returncode not in (0, 2):
-            sys.exit(f"citedex index failed with {proc.returncode}: {proc.stderr.decode()[-2000:]}")
-        return seconds, mib, proc.stderr.decode().strip().splitlines()[-1]
+        return common.measure([citedex, "--index", index, "index", "--full", corpus], ok=(0, 2))
     full_runs = [full_build()]
+    first_summary = full_runs[0].proc.stderr.decode().strip().splitlines()[-1]
 
-    exported = subprocess.run([str(citedex), "--index", str(index), "export"], capture_output=True, check=True)
-    passages = [json.loads(line) for line in exported.stdout.splitlines()]
+    exported = work / "passages.jsonl"
+    common.export_passages(citedex, index, exported)
+    with open(exported, encoding="utf-8") as lines:
+        passages = [json.loads(line) for line in lines]
     passage_bytes = sum(len(p["text"].encode()) for p in passages)
-    rows = [(p["source"]["title"], " ".join(p["section"]), p["text"]) for p in passages]
+    rows = [common.passage_row(p) for p in passages]
 
     # The same passages as Markdown files, one per page with its headings: citedex's own indexing
     # cost without HTML parsing, to split the ratio between the parser and the rest.
@@ -110,37 +77,35 @@ def main():
     write_markdown(passages, markdown)
 
     def markdown_build():
-        seconds, mib, proc = run([str(citedex), "--index", str(work / "md-index"), "index", "--full",
-                                  str(markdown)], capture_output=True)
-        if proc.returncode not in (0, 2):
-            sys.exit(f"citedex index of the Markdown copy failed with {proc.returncode}")
-        return seconds, mib
+        return common.measure([citedex, "--index", work / "md-index", "index", "--full", markdown],
+                              ok=(0, 2))
 
     def fts5_build():
-        database = work / "fts.db"
-        database.unlink(missing_ok=True)
-        db = sqlite3.connect(str(database))
-        db.execute("CREATE VIRTUAL TABLE passages USING fts5(title, section, body)")
-        start = time.perf_counter()
+        db = common.create_fts5(work / "fts.db")
+        start, cpu_start = time.perf_counter(), time.process_time()
         with db:
-            db.executemany("INSERT INTO passages VALUES (?, ?, ?)", rows)
-        seconds = time.perf_counter() - start
+            db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?)", rows)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         db.close()
-        return seconds
+        return seconds, cpu
 
     md_runs, fts_runs = [], []
-    for turn in range(args.runs):
+    for turn in range(runs):
         if turn > 0:
             full_runs.append(full_build())
         md_runs.append(markdown_build())
         fts_runs.append(fts5_build())
-    full_s = statistics.median(seconds for seconds, _, _ in full_runs)
-    full_mib = max(mib for _, mib, _ in full_runs)
-    md_s = statistics.median(seconds for seconds, _ in md_runs)
-    md_mib = max(mib for _, mib in md_runs)
-    fts_s = statistics.median(fts_runs)
+    full_s = statistics.median(run.wall for run in full_runs)
+    full_cpu = statistics.median(run.cpu for run in full_runs)
+    full_mib = max(run.peak_mib for run in full_runs)
+    md_s = statistics.median(run.wall for run in md_runs)
+    md_cpu = statistics.median(run.cpu for run in md_runs)
+    md_mib = max(run.peak_mib for run in md_runs)
+    fts_s = statistics.median(seconds for seconds, _ in fts_runs)
+    fts_cpu = statistics.median(cpu for _, cpu in fts_runs)
 
     def spread(values):
+        values = list(values)
         return f"{min(values):.2f}-{max(values):.2f} s over {len(values)} runs"
 
     queries = ["memory management", "asyncio event loop", "pathlib glob pattern", "interrupt handler",
@@ -149,34 +114,35 @@ def main():
     latencies = []
     for query in queries:
         start = time.perf_counter()
-        subprocess.run([str(citedex), "--index", str(index), "search", "--json", query], capture_output=True, check=True)
+        subprocess.run([citedex, "--index", index, "search", "--json", query], capture_output=True,
+                       check=True)
         latencies.append(time.perf_counter() - start)
     latencies.sort()
 
     changed = sorted(corpus.rglob("*.html"))[len(rows) % 97]
     with open(changed, "a", encoding="utf-8") as f:
         f.write("<p>An added paragraph about benchmarking incremental updates.</p>\n")
-    inc_s, inc_mib, proc = run([str(citedex), "--index", str(index), "index", str(corpus)], capture_output=True)
-    summary = proc.stderr.decode().strip().splitlines()[-1]
+    update = common.measure([citedex, "--index", index, "index", corpus], ok=(0, 2))
+    summary = update.proc.stderr.decode().strip().splitlines()[-1]
 
     print(f"corpus: {pages} HTML pages, {html_bytes / 2**20:.0f} MiB; {len(passages)} passages, "
           f"{passage_bytes / 2**20:.1f} MiB of passage text")
-    print(f"  {full_runs[0][2]}")
-    print(f"citedex full build:     {full_s:7.2f} s ({spread([r[0] for r in full_runs])}), "
-          f"peak RSS {full_mib:.0f} MiB")
-    print(f"SQLite FTS5 (baseline): {fts_s:7.2f} s ({spread(fts_runs)}; passages already extracted, "
-          f"one transaction)")
-    print(f"ratio full build / FTS5: {full_s / fts_s:.2f}x (target: at most 1.5x)")
-    print(f"citedex on the same passages as Markdown: {md_s:.2f} s ({spread([r[0] for r in md_runs])}), "
-          f"peak RSS {md_mib:.0f} MiB; {md_s / fts_s:.2f}x FTS5, so HTML reading is {full_s - md_s:.2f} s "
-          f"of the full build")
-    print(f"search, whole process, {len(queries)} queries: median {1000 * latencies[len(latencies) // 2]:.0f} ms, "
-          f"slowest {1000 * latencies[-1]:.0f} ms")
-    print(f"incremental, 1 file changed: {inc_s:.2f} s, peak RSS {inc_mib:.0f} MiB; "
-          f"{100 * inc_s / full_s:.1f}% of the full build (target: under 5%)")
+    print(f"  {first_summary}")
+    print(f"citedex full build:     {full_s:7.2f} s ({spread(r.wall for r in full_runs)}), "
+          f"CPU {full_cpu:.2f} s, peak RSS {full_mib:.0f} MiB")
+    print(f"SQLite FTS5 (baseline): {fts_s:7.2f} s ({spread(r[0] for r in fts_runs)}), CPU "
+          f"{fts_cpu:.2f} s; passages already extracted, one transaction")
+    print(f"ratio full build / FTS5: {full_s / fts_s:.2f}x wall, {full_cpu / fts_cpu:.2f}x CPU "
+          f"(target: at most 1.5x)")
+    print(f"citedex on the same passages as Markdown: {md_s:.2f} s ({spread(r.wall for r in md_runs)}), "
+          f"CPU {md_cpu:.2f} s, peak RSS {md_mib:.0f} MiB; {md_s / fts_s:.2f}x FTS5, so HTML reading "
+          f"is {full_s - md_s:.2f} s ({full_cpu - md_cpu:.2f} s of CPU) of the full build")
+    print(f"search, whole process, {len(queries)} queries: median "
+          f"{1000 * latencies[len(latencies) // 2]:.0f} ms, slowest {1000 * latencies[-1]:.0f} ms")
+    print(f"incremental, 1 file changed: {update.wall:.2f} s, peak RSS {update.peak_mib:.0f} MiB; "
+          f"{100 * update.wall / full_s:.1f}% of the full build (target: under 5%)")
     print(f"  {summary}")
-    shutil.rmtree(work)
 
 
 if __name__ == "__main__":
-    main()
+    common.entry_point(main)

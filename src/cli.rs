@@ -88,6 +88,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the index: every file against its checksum and every stored entry decoded.
+    Check,
     /// Serve the index to AI assistants: an MCP server on standard input and output.
     Mcp,
 }
@@ -145,6 +147,8 @@ pub enum Action {
         /// JSON instead of text.
         json: bool,
     },
+    /// Check the index for damage.
+    Check,
     /// Answer MCP tool calls on standard input and output.
     Mcp,
 }
@@ -231,6 +235,7 @@ impl Cli {
                 }
             }
             Command::Sources { json } => Action::Sources { json },
+            Command::Check => Action::Check,
             Command::Mcp => Action::Mcp,
         };
         Ok(Config { index_dir, action })

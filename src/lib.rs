@@ -44,8 +44,8 @@ mod search;
 
 pub use document::Document;
 pub use index::{
-    Committed, Index, IndexError, IndexInfo, IndexWriter, PassageInContext, PreparedDocument, SCHEMA_VERSION,
-    Status, StoredPassage, passage_id,
+    CheckReport, Committed, Index, IndexError, IndexInfo, IndexWriter, PassageInContext, PreparedDocument,
+    SCHEMA_VERSION, Status, StoredPassage, panics_are_caught, passage_id,
 };
 pub use search::{
     Explanation, Hit, MAX_EXPLAINED, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query,

@@ -53,15 +53,16 @@ fn serve_reader_child() -> ExitCode {
     }
 }
 
-/// A format reader that panics on a hostile file is reported as a skipped file with its reason;
-/// the default hook's multi-line message would only repeat it.
+/// A format reader that panics on a hostile file is reported as a skipped file with its reason,
+/// and a read that panics on a damaged index as a damaged index; the default hook's multi-line
+/// message would only repeat them.
 fn quiet_reader_panics() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let reader = std::thread::current()
             .name()
             .is_some_and(|name| name.starts_with(READER_THREAD_PREFIX));
-        if !reader {
+        if !reader && !citedex::panics_are_caught() {
             default_hook(info);
         }
     }));

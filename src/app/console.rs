@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 use citedex::indexer::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::render;
+
 /// Writes messages to standard error, around a progress bar on a terminal.
 #[derive(Default)]
 pub struct Console {
@@ -40,6 +42,9 @@ impl Console {
     }
 
     fn print(&self, line: std::fmt::Arguments) {
+        // Messages name files and quote their text: what a terminal would obey is shown instead.
+        let line = line.to_string();
+        let line = render::visible(&line);
         match self.bar.get() {
             Some(bar) => bar.suspend(|| eprintln!("{line}")),
             None => eprintln!("{line}"),
@@ -67,7 +72,7 @@ impl Progress for Console {
 
     fn advance(&self, path: &Path) {
         if let Some(bar) = self.bar.get() {
-            bar.set_message(path.display().to_string());
+            bar.set_message(render::visible(&path.display().to_string()).into_owned());
             bar.inc(1);
         }
     }

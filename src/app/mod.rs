@@ -78,14 +78,26 @@ pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
         Action::Mcp => mcp::serve(open_or_build(config, console)?),
         Action::Export => {
             let index = open_or_build(config, console)?;
+            let passages = index.passages()?;
             let mut exported = 0;
+            // A damaged index stops the export with its own message, not as a failed write.
+            let mut unreadable = None;
             print(anstream::ColorChoice::Never, |out| {
-                for passage in index.passages().map_err(io::Error::other)? {
-                    render::json(out, &passage.map_err(io::Error::other)?)?;
+                for passage in passages {
+                    match passage {
+                        Ok(passage) => render::json(out, &passage)?,
+                        Err(error) => {
+                            unreadable = Some(error);
+                            break;
+                        }
+                    }
                     exported += 1;
                 }
                 Ok(())
             })?;
+            if let Some(error) = unreadable {
+                return Err(error.into());
+            }
             Ok(if exported == 0 {
                 Outcome::NoMatch
             } else {
@@ -103,6 +115,7 @@ pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
             })?;
             Ok(Outcome::Found)
         }
+        Action::Check => check(dir, console),
         Action::Eval {
             files,
             per_query,
@@ -139,6 +152,32 @@ pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
             Ok(Outcome::Found)
         }
     }
+}
+
+/// Checks the index whole and says what is wrong with it, if anything: found damage is an error.
+fn check(dir: &Path, console: &Console) -> anyhow::Result<Outcome> {
+    let report = Index::check(dir)?;
+    for problem in &report.problems {
+        console.warn(format_args!("damage: {problem}"));
+    }
+    if report.unlisted > 0 {
+        console.warn(format_args!("damage: {} more not listed", report.unlisted));
+    }
+    if !report.is_sound() {
+        let found = report.problems.len() + report.unlisted;
+        anyhow::bail!(citedex::IndexError::Corrupt {
+            path: dir.to_path_buf(),
+            detail: format!("{} found", count(found, "problem", "problems")),
+        });
+    }
+    console.note(format_args!(
+        "the index at {} is sound: {}, {} checked, {} decoded",
+        dir.display(),
+        count(report.segments, "segment", "segments"),
+        count(report.files, "file", "files"),
+        count(report.entries, "entry", "entries")
+    ));
+    Ok(Outcome::Found)
 }
 
 fn color_choice(choice: clap::ColorChoice) -> anstream::ColorChoice {

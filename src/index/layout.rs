@@ -56,9 +56,10 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> IndexError + '_ {
     }
 }
 
-/// Whether `root` holds a citedex index with a live generation (it may still fail to open).
+/// Whether `root` holds a citedex index with a live generation (it may still fail to open, and
+/// a `CURRENT` that is not a readable file says the index is damaged, not absent).
 pub(crate) fn exists(root: &Path) -> bool {
-    root.join(CURRENT_FILE).is_file()
+    root.join(CURRENT_FILE).symlink_metadata().is_ok()
 }
 
 /// Makes `root` an index directory if it is not one yet (creating it, or adopting an empty folder
@@ -190,7 +191,7 @@ pub(crate) fn current_generation(root: &Path) -> Result<Option<String>, IndexErr
     let path = root.join(CURRENT_FILE);
     let bytes = match fs::read(&path) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) if error.kind() == io::ErrorKind::NotFound && !exists(root) => return Ok(None),
         Err(error) => {
             return Err(IndexError::Corrupt {
                 path: root.to_path_buf(),

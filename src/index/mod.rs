@@ -7,12 +7,15 @@
 //! payload, which is all an open reads whole: passages, document records and abbreviations are
 //! tantivy documents, read one at a time as a search needs them.
 
+mod check;
 mod layout;
 pub mod schema;
 mod stored;
 mod writer;
 
+use std::cell::Cell;
 use std::io;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +26,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{Catalog, Entry};
+pub use check::CheckReport;
 pub use schema::SCHEMA_VERSION;
 use schema::{EntryKind, Fields};
 pub(crate) use stored::read_passage;
@@ -60,8 +64,8 @@ pub enum IndexError {
     /// Another process is writing this index.
     #[error("index at {0} is being written by another citedex process; try again when it finishes")]
     Locked(PathBuf),
-    /// The index files are missing or unreadable.
-    #[error("index at {path} is damaged ({detail}); rebuild it with `citedex index --full`")]
+    /// The index files are missing, garbled or unreadable.
+    #[error("the index at {path} is damaged ({detail}); rebuild it with `citedex index --full`")]
     Corrupt {
         /// The index directory.
         path: PathBuf,
@@ -93,6 +97,62 @@ pub(crate) fn tantivy_error(path: &Path) -> impl FnOnce(tantivy::TantivyError) -
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// What a failed read of an index file says about the file, in a few words.
+fn describe_damage(error: &tantivy::TantivyError) -> String {
+    use tantivy::TantivyError;
+    use tantivy::directory::error::OpenReadError;
+    match error {
+        TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(file)) => {
+            format!("{} is missing", file.display())
+        }
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath })
+            if io_error.kind() == io::ErrorKind::InvalidData =>
+        {
+            format!("{} is garbled or cut short", filepath.display())
+        }
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
+            format!("{}: {io_error}", filepath.display())
+        }
+        TantivyError::IoError(io_error) => format!("a read failed: {io_error}"),
+        TantivyError::DataCorruption(corruption) => format!("{corruption:?}"),
+        other => other.to_string(),
+    }
+}
+
+thread_local! {
+    /// How many guarded reads of an index are under way on this thread.
+    static GUARDED_READS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether a panic on this thread would now happen inside a read of an index, where citedex
+/// catches it and reports the index as damaged, so a panic hook need not print it.
+pub fn panics_are_caught() -> bool {
+    GUARDED_READS.with(|depth| depth.get() > 0)
+}
+
+/// Runs `read`, a read of the index at `root`. A damaged segment file can make tantivy panic (a
+/// slice out of range, a bit width over 32) rather than fail; such a panic stops here and
+/// becomes [`IndexError::Corrupt`], so that it never reaches the user.
+pub(crate) fn guarded<T, E: From<IndexError>>(
+    root: &Path,
+    read: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    GUARDED_READS.with(|depth| depth.set(depth.get() + 1));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(read));
+    GUARDED_READS.with(|depth| depth.set(depth.get() - 1));
+    outcome.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(E::from(IndexError::Corrupt {
+            path: root.to_path_buf(),
+            detail: format!("a read failed: {message}"),
+        }))
+    })
 }
 
 /// What each commit records about the index: the commit payload.
@@ -195,14 +255,13 @@ impl Index {
         loop {
             let generation =
                 layout::current_generation(dir)?.ok_or_else(|| IndexError::NotFound(dir.to_path_buf()))?;
-            let held = layout::hold(dir, &generation);
-            let opened = held
-                .map_err(|source| IndexError::Io {
-                    path: dir.join(&generation),
-                    source,
+            let opened = layout::hold(dir, &generation)
+                .map_err(|error| IndexError::Corrupt {
+                    path: dir.to_path_buf(),
+                    detail: format!("{generation}, which CURRENT names, cannot be read: {error}"),
                 })
                 .and_then(|hold| {
-                    let mut index = open_generation(dir, &generation)?;
+                    let mut index = guarded(dir, || open_generation(dir, &generation))?;
                     index._hold = Some(hold);
                     Ok(index)
                 });
@@ -210,7 +269,7 @@ impl Index {
             match opened {
                 // A writer may have replaced the generation or removed files of an old commit
                 // between reading `CURRENT` and opening: read it again.
-                Err(IndexError::Io { .. } | IndexError::Corrupt { .. }) if attempt < OPEN_ATTEMPTS => {
+                Err(IndexError::Corrupt { .. }) if attempt < OPEN_ATTEMPTS => {
                     std::thread::sleep(OPEN_RETRY_PAUSE);
                 }
                 result => return result,
@@ -243,13 +302,17 @@ impl Index {
         let metas = self
             .index
             .load_metas()
-            .map_err(|error| self.corrupt(error.to_string()))?;
+            .map_err(|error| self.corrupt(describe_damage(&error)))?;
         Ok(metas.opstamp == self.opstamp)
     }
 
     /// Every document with its citation links, and the abbreviations learnt: a read of all the
     /// records, for listings.
     pub fn catalog(&self) -> Result<Catalog, IndexError> {
+        guarded(&self.root, || self.read_catalog())
+    }
+
+    fn read_catalog(&self) -> Result<Catalog, IndexError> {
         let mut documents = Vec::new();
         for stored in self.entries(EntryKind::Document)? {
             documents.push(stored::read_record(self.fields, &stored).map_err(|detail| self.corrupt(detail))?);
@@ -268,6 +331,10 @@ impl Index {
 
     /// The record of the document at `path`, if the index holds it.
     pub fn record(&self, path: &str) -> Result<Option<Entry>, IndexError> {
+        guarded(&self.root, || self.read_record(path))
+    }
+
+    fn read_record(&self, path: &str) -> Result<Option<Entry>, IndexError> {
         let term = Term::from_field_text(self.fields.record_path, path);
         let Some(address) = self.first_with(term)? else {
             return Ok(None);
@@ -300,6 +367,10 @@ impl Index {
 
     /// The passages of the document at `path`, in order, without `cited_by`.
     pub fn document_passages(&self, path: &str) -> Result<Vec<StoredPassage>, IndexError> {
+        guarded(&self.root, || self.read_document_passages(path))
+    }
+
+    fn read_document_passages(&self, path: &str) -> Result<Vec<StoredPassage>, IndexError> {
         let query = TermQuery::new(
             Term::from_field_text(self.fields.path, path),
             IndexRecordOption::Basic,
@@ -419,8 +490,9 @@ impl Index {
         Ok(top.first().map(|(_, address)| *address))
     }
 
+    /// Reading an index that opened can fail only on a damaged file.
     pub(crate) fn tantivy(&self) -> impl FnOnce(tantivy::TantivyError) -> IndexError + '_ {
-        tantivy_error(&self.root)
+        |error| self.corrupt(describe_damage(&error))
     }
 
     pub(crate) fn corrupt(&self, detail: String) -> IndexError {
@@ -438,9 +510,11 @@ fn open_generation(root: &Path, generation: &str) -> Result<Index, IndexError> {
         detail,
     };
     let directory = layout::generation_directory(root, generation)?;
-    let index = tantivy::Index::open(directory).map_err(|error| corrupt(error.to_string()))?;
+    let index = tantivy::Index::open(directory).map_err(|error| corrupt(describe_damage(&error)))?;
     schema::register_analyzers(&index);
-    let metas = index.load_metas().map_err(|error| corrupt(error.to_string()))?;
+    let metas = index
+        .load_metas()
+        .map_err(|error| corrupt(describe_damage(&error)))?;
     let payload = metas
         .payload
         .as_deref()
@@ -466,7 +540,7 @@ fn open_generation(root: &Path, generation: &str) -> Result<Index, IndexError> {
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
         .try_into()
-        .map_err(|error: tantivy::TantivyError| corrupt(error.to_string()))?;
+        .map_err(|error: tantivy::TantivyError| corrupt(describe_damage(&error)))?;
     let (_, fields) = schema::build();
     Ok(Index {
         root: root.to_path_buf(),
@@ -478,4 +552,28 @@ fn open_generation(root: &Path, generation: &str) -> Result<Index, IndexError> {
         opstamp: metas.opstamp,
         _hold: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_a_read_becomes_a_damaged_index() {
+        let root = Path::new("/somewhere/.citedex");
+        assert!(!panics_are_caught());
+        let outcome: Result<(), IndexError> = guarded(root, || {
+            assert!(panics_are_caught());
+            panic!("Num bits must be <= 32")
+        });
+        assert!(!panics_are_caught());
+        let message = outcome.unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "the index at /somewhere/.citedex is damaged (a read failed: Num bits must be <= 32); \
+             rebuild it with `citedex index --full`"
+        );
+        // What does not panic passes through untouched.
+        assert_eq!(guarded(root, || Ok::<_, IndexError>(7)).unwrap(), 7);
+    }
 }

@@ -99,7 +99,10 @@ impl IndexWriter {
             return IndexWriter::create(dir);
         };
         lock.remove_generations_except(Some(&generation));
-        let live = super::open_generation(dir, &generation)?;
+        let live = super::guarded(dir, || super::open_generation(dir, &generation))?;
+        // Segments are merged and rewritten from the live generation: a damaged file must stop
+        // the update, or it would be built upon and the damage kept.
+        super::check::verify_checksums(dir, &generation)?;
         let committed = live.catalog()?;
         let writer = tantivy_writer(&live.index, dir)?;
         // A writer killed before its commit leaves files of the commit it never made; the next

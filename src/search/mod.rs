@@ -16,7 +16,7 @@ use std::fmt;
 use tantivy::DocAddress;
 use tantivy::collector::{Count, TopDocs};
 
-use crate::index::{Index, IndexError};
+use crate::index::{Index, IndexError, guarded};
 pub use explain::Explanation;
 use plan::Plan;
 pub use present::{Hit, MAX_EXPLAINED, PresentOptions, SearchResults};
@@ -271,6 +271,10 @@ pub struct RankedPassage {
 impl Index {
     /// Ranks passages for `query` and returns the best `limit`, reading nothing stored.
     pub fn rank(&self, query: &Query, limit: usize) -> Result<Ranking, SearchError> {
+        guarded(self.dir(), || self.rank_passages(query, limit))
+    }
+
+    fn rank_passages(&self, query: &Query, limit: usize) -> Result<Ranking, SearchError> {
         let mut notes = Vec::new();
         let (plan, total_hits, top) = self.with_typo_help(query, &mut notes, |plan| {
             let collector = (Count, TopDocs::with_limit(limit.max(1)).order_by_score());
@@ -302,6 +306,14 @@ impl Index {
     /// Ranks documents for `query` by their best passage and returns the paths and scores of the
     /// best `limit`, reading nothing stored (for evaluation).
     pub fn rank_documents(&self, query: &Query, limit: usize) -> Result<Vec<(String, f32)>, SearchError> {
+        guarded(self.dir(), || self.rank_documents_by_best_passage(query, limit))
+    }
+
+    fn rank_documents_by_best_passage(
+        &self,
+        query: &Query,
+        limit: usize,
+    ) -> Result<Vec<(String, f32)>, SearchError> {
         let (plan, _, ()) = self.with_typo_help(query, &mut Vec::new(), |plan| {
             Ok((plan.search(self, &Count)?, ()))
         })?;

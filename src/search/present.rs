@@ -11,7 +11,7 @@ use tantivy::{TantivyDocument, Term};
 use super::explain::{self, Explanation};
 use super::{Note, Ranking, SearchError};
 use crate::catalog::DocumentLink;
-use crate::index::{Index, StoredPassage, read_passage};
+use crate::index::{Index, StoredPassage, guarded, read_passage};
 
 /// Most results explained in one search: an explanation walks every clause of the query.
 pub const MAX_EXPLAINED: usize = 100;
@@ -63,6 +63,14 @@ pub struct Hit {
 impl Index {
     /// Builds the hits of every passage in `ranking`: the caller ranks as many as it will show.
     pub fn present(&self, ranking: &Ranking, options: &PresentOptions) -> Result<SearchResults, SearchError> {
+        guarded(self.dir(), || self.present_hits(ranking, options))
+    }
+
+    fn present_hits(
+        &self,
+        ranking: &Ranking,
+        options: &PresentOptions,
+    ) -> Result<SearchResults, SearchError> {
         let snippets = self.snippet_generator(ranking)?;
         let mut notes = ranking.notes.clone();
         let explainer = if options.explain {

@@ -12,7 +12,7 @@ use flate2::Compression;
 use flate2::read::ZlibDecoder;
 use flate2::write::GzEncoder;
 
-use crate::util::{Sandbox, stderr};
+use crate::util::{Sandbox, copy_tree, stderr};
 
 /// Writes bits least significant first, as deflate packs them.
 #[derive(Default)]
@@ -510,19 +510,6 @@ fn compressed_files_are_read_as_what_they_hold() {
             (hit.source.path.as_str(), hit.source.title.as_str()),
             (path, title)
         );
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

@@ -5,4 +5,5 @@ mod cli;
 mod hostile;
 mod library;
 mod mcp;
+mod reliability;
 mod util;
