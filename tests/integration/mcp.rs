@@ -217,6 +217,11 @@ fn bad_calls_are_refused_and_the_server_goes_on() {
             json!({"id": "corpus/sources/numbness.md#7"}),
             "no passage",
         ),
+        (
+            "sources",
+            json!({"limit": 0}),
+            "limit must be between 1 and 500, not 0",
+        ),
         ("status", json!({"verbose": true}), "unknown field `verbose`"),
     ];
     for (tool, arguments, reason) in refusals {
@@ -277,5 +282,12 @@ fn filters_hold_whatever_the_query_holds() {
         }
     }
     assert!(found_the_article > pieces.len(), "{found_the_article}");
+    // Two documents, listed one at a time in path order.
+    let first = session.call("sources", json!({"limit": 1})).unwrap();
+    assert_eq!((&first["total"], &first["next_offset"]), (&json!(2), &json!(1)));
+    assert_eq!(first["documents"][0]["path"], "corpus/articles/legs.md");
+    let second = session.call("sources", json!({"offset": 1})).unwrap();
+    assert_eq!(second["documents"][0]["path"], "corpus/sources/numbness.md");
+    assert!(second.get("next_offset").is_none(), "{second}");
     session.finish();
 }

@@ -91,10 +91,14 @@ async def main(citedex, index_dir):
             step(f"show read {best['id']} with {len(shown['before'])} before, {len(shown['after'])} after")
 
             listing = answer_of(await session.call_tool("sources", {}))
-            assert len(listing["documents"]) == 13, len(listing["documents"])
+            assert listing["total"] == len(listing["documents"]) == 13, listing["total"]
+            assert "next_offset" not in listing, listing["next_offset"]
             article = next(d for d in listing["documents"] if d["kind"] == "article")
             assert len(article["cites"]) == 12, article["cites"]
-            assert listing["unmatched"] == [], listing["unmatched"]
+            assert not any("unmatched" in d for d in listing["documents"]), listing
+            page = answer_of(await session.call_tool("sources", {"offset": 10, "limit": 2}))
+            assert [d["path"] for d in page["documents"]] == [d["path"] for d in listing["documents"][10:12]], page
+            assert page["next_offset"] == 12, page
             status = answer_of(await session.call_tool("status", {}))
             assert status["documents"] == 13, status
             step(f"sources lists 13 documents; status counts {status['passages']} passages")

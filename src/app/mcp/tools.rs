@@ -25,6 +25,10 @@ const DEFAULT_SEARCH_LIMIT: usize = 10;
 const MAX_CONTEXT: usize = 10;
 /// Passages `show` adds on each side when the call does not say.
 const DEFAULT_CONTEXT: usize = 2;
+/// Most documents one `sources` call lists: a large index is listed a page at a time.
+const MAX_SOURCES_LIMIT: usize = 500;
+/// Documents `sources` lists when the call does not say.
+const DEFAULT_SOURCES_LIMIT: usize = 100;
 
 /// What the server tells an assistant about itself when it connects.
 pub const INSTRUCTIONS: &str = "citedex searches a local index of articles and the sources they \
@@ -86,6 +90,19 @@ pub struct ShowArguments {
     context: usize,
 }
 
+/// Arguments of `sources`.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesArguments {
+    /// How many documents to skip, in path order: the `next_offset` of the page before.
+    #[serde(default)]
+    offset: usize,
+    /// How many documents to list.
+    #[serde(default = "default_sources_limit")]
+    #[schemars(range(min = 1, max = MAX_SOURCES_LIMIT))]
+    limit: usize,
+}
+
 /// Arguments of the tools that take none.
 #[derive(Debug, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +116,10 @@ fn default_context() -> usize {
     DEFAULT_CONTEXT
 }
 
+fn default_sources_limit() -> usize {
+    DEFAULT_SOURCES_LIMIT
+}
+
 /// A tool call whose arguments have been read and checked.
 #[derive(Debug)]
 pub enum Call {
@@ -107,7 +128,7 @@ pub enum Call {
     /// A passage with its neighbours.
     Show(ShowArguments),
     /// The documents and their citation links.
-    Sources,
+    Sources(SourcesArguments),
     /// What the index holds.
     Status,
 }
@@ -148,12 +169,13 @@ pub fn list() -> Vec<Tool> {
         tool(
             "sources",
             "List the documents and their citations",
-            "Every indexed document (title, path, kind, publisher, date, url, authors, number of \
-             passages) with `cites` (the indexed documents its reference list names) and \
-             `cited_by` (the articles that cite it), and `unmatched`: each reference of an \
-             article that names no indexed document.",
+            "The indexed documents, in path order, a page at a time: each with its title, path, \
+             kind, publisher, date, url, authors and number of passages, `cites` (the indexed \
+             documents its references name), `cited_by` (the articles that cite it) and \
+             `unmatched` (its references that name no indexed document). `total` counts the \
+             documents; `next_offset`, when present, is the `offset` of the next page.",
         )
-        .with_input_schema::<NoArguments>(),
+        .with_input_schema::<SourcesArguments>(),
         tool(
             "status",
             "Describe the index",
@@ -173,7 +195,7 @@ impl Call {
         let call = match name {
             "search" => Call::Search(arguments_of(name, arguments)?),
             "show" => Call::Show(arguments_of(name, arguments)?),
-            "sources" => arguments_of::<NoArguments>(name, arguments).map(|_| Call::Sources)?,
+            "sources" => Call::Sources(arguments_of(name, arguments)?),
             "status" => arguments_of::<NoArguments>(name, arguments).map(|_| Call::Status)?,
             unknown => {
                 return Err(refuse(format_args!(
@@ -192,6 +214,12 @@ impl Call {
                 "context must be between 0 and {MAX_CONTEXT}, not {}",
                 show.context
             ))),
+            Call::Sources(sources) if !(1..=MAX_SOURCES_LIMIT).contains(&sources.limit) => {
+                Err(refuse(format_args!(
+                    "limit must be between 1 and {MAX_SOURCES_LIMIT}, not {}",
+                    sources.limit
+                )))
+            }
             _ => Ok(call),
         }
     }
@@ -201,7 +229,7 @@ impl Call {
         match self {
             Call::Search(arguments) => search(index, arguments),
             Call::Show(arguments) => show(index, arguments),
-            Call::Sources => sources(index),
+            Call::Sources(arguments) => sources(index, arguments),
             Call::Status => answer(&index.status().map_err(failed)?),
         }
     }
@@ -366,25 +394,24 @@ struct Listed<'a> {
     passages: usize,
     cites: Vec<DocumentLink>,
     cited_by: &'a [DocumentLink],
+    /// The document's references, and cited keys, that name no indexed document.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unmatched: Vec<String>,
 }
 
-/// The `sources` answer.
+/// The `sources` answer: one page of the documents, in path order.
 #[derive(Serialize)]
 struct SourcesAnswer<'a> {
+    /// Documents in the index.
+    total: usize,
+    offset: usize,
+    /// The offset of the next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_offset: Option<usize>,
     documents: Vec<Listed<'a>>,
-    unmatched: Vec<Unmatched<'a>>,
 }
 
-/// A reference, or a cited key, that names no indexed document.
-#[derive(Serialize)]
-struct Unmatched<'a> {
-    /// The path of the article that makes it.
-    article: &'a str,
-    /// The reference as written, or the key.
-    reference: String,
-}
-
-fn sources(index: &Index) -> Result<CallToolResult, ErrorData> {
+fn sources(index: &Index, arguments: &SourcesArguments) -> Result<CallToolResult, ErrorData> {
     let catalog = index.catalog().map_err(failed)?;
     // The catalog keeps each link on the cited side: a document cites those it is cited by.
     let mut cites: BTreeMap<&str, Vec<DocumentLink>> = BTreeMap::new();
@@ -396,34 +423,36 @@ fn sources(index: &Index) -> Result<CallToolResult, ErrorData> {
             });
         }
     }
-    let documents: Vec<Listed> = catalog
-        .documents
-        .iter()
-        .map(|entry| Listed {
-            source: &entry.source,
-            authors: &entry.authors,
-            passages: entry.passages,
-            cites: cites.remove(entry.source.path.as_str()).unwrap_or_default(),
-            cited_by: &entry.cited_by,
-        })
-        .collect();
-    let mut unmatched: Vec<Unmatched> = catalog
-        .missing_references()
-        .map(|(entry, reference)| Unmatched {
-            article: &entry.source.path,
-            reference: reference.cited.reference.text.clone(),
-        })
-        .collect();
-    unmatched.extend(
-        catalog
-            .unknown_keys()
-            .into_iter()
-            .map(|(article, key)| Unmatched {
-                article,
-                reference: format!("cites key {key:?}"),
-            }),
-    );
-    answer(&SourcesAnswer { documents, unmatched })
+    let mut unmatched: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (entry, reference) in catalog.missing_references() {
+        let text = reference.cited.reference.text.clone();
+        unmatched.entry(&entry.source.path).or_default().push(text);
+    }
+    for (path, key) in catalog.unknown_keys() {
+        unmatched
+            .entry(path)
+            .or_default()
+            .push(format!("cites key {key:?}"));
+    }
+    let total = catalog.documents.len();
+    let end = arguments.offset.saturating_add(arguments.limit).min(total);
+    let documents = catalog.documents.get(arguments.offset..end).unwrap_or_default();
+    answer(&SourcesAnswer {
+        total,
+        offset: arguments.offset,
+        next_offset: (end < total).then_some(end),
+        documents: documents
+            .iter()
+            .map(|entry| Listed {
+                source: &entry.source,
+                authors: &entry.authors,
+                passages: entry.passages,
+                cites: cites.remove(entry.source.path.as_str()).unwrap_or_default(),
+                cited_by: &entry.cited_by,
+                unmatched: unmatched.remove(entry.source.path.as_str()).unwrap_or_default(),
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]
@@ -492,6 +521,8 @@ mod tests {
         assert!(message.contains("unknown variant `book`"), "{message}");
         let message = refused("show", serde_json::json!({"id": "a.md#1", "context": 11}));
         assert_eq!(message, "context must be between 0 and 10, not 11");
+        let message = refused("sources", serde_json::json!({"limit": 501}));
+        assert_eq!(message, "limit must be between 1 and 500, not 501");
         let message = refused("status", serde_json::json!({"verbose": true}));
         assert!(message.contains("unknown field `verbose`"), "{message}");
         let filter = search_call(serde_json::json!({"query": "legs", "section": " \"-\" "})).unwrap();
