@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         return serve_reader_child();
     }
     quiet_reader_panics();
+    limit_malloc_arenas();
     // PDFs are read in child processes of this very binary, so none can abort this one.
     if let Ok(program) = std::env::current_exe() {
         corpus::configure_isolation(Isolation {
@@ -67,3 +68,19 @@ fn quiet_reader_panics() {
         }
     }));
 }
+
+/// glibc gives each thread that allocates an arena of its own, up to eight per core; the reader
+/// threads of a build hold on to theirs, which raised peak memory of a full build by about half.
+/// Two per core keep allocation uncontended.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let arenas = i32::try_from(2 * cores).unwrap_or(i32::MAX);
+    // SAFETY: mallopt only changes an allocator setting; it runs before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}

@@ -18,7 +18,7 @@ use crate::chunker::{self, ChunkSize, Passage};
 use crate::document::Document;
 
 /// Memory the tantivy writer may use for buffering, shared by its threads.
-const WRITER_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+const WRITER_MEMORY_BYTES: usize = 96 * 1024 * 1024;
 
 /// A document made ready for the index: its passages and its catalog entry. Making one is pure
 /// (no disk, no index), so it can run wherever the document was read.
@@ -76,7 +76,6 @@ impl IndexWriter {
             .map_err(tantivy_error(dir))?;
         schema::register_analyzers(&index);
         let writer = tantivy_writer(&index, dir)?;
-        writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
         Ok(IndexWriter {
             writer,
             lock,
@@ -240,13 +239,6 @@ impl IndexWriter {
         let mut prepared = writer.prepare_commit().map_err(tantivy_error(&root))?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(tantivy_error(&root))?;
-        let segments = writer
-            .index()
-            .searchable_segment_ids()
-            .map_err(tantivy_error(&root))?;
-        if replaces_live && segments.len() > 1 {
-            writer.merge(&segments).wait().map_err(tantivy_error(&root))?;
-        }
         // Merges left running would pile up segments and orphan files over many runs.
         writer.wait_merging_threads().map_err(tantivy_error(&root))?;
         if replaces_live {

@@ -105,12 +105,22 @@ fn closest_word(index: &Index, stem: &str, typed: &str) -> Result<Option<String>
     let automaton = FuzzyTermQuery::new(Term::from_field_text(field, stem), reach, true)
         .automaton()
         .map_err(index.tantivy())?;
+    let Some(initial) = stem.chars().next() else {
+        return Ok(None);
+    };
+    let first = initial.to_string();
+    let after_first =
+        char::from_u32(u32::from(initial) + 1).map_or_else(|| "\u{10FFFF}".to_string(), String::from);
     let mut near: FxHashMap<String, u64> = FxHashMap::default();
     for segment in index.searcher.segment_readers() {
         let inverted = segment.inverted_index(field).map_err(index.tantivy())?;
+        // Typos rarely touch a word's first letter; keeping it bounds the walk to the terms that
+        // share it instead of much of the vocabulary.
         let mut stream = inverted
             .terms()
             .search(&automaton)
+            .ge(first.as_bytes())
+            .lt(after_first.as_bytes())
             .into_stream()
             .map_err(|error| index.tantivy()(error.into()))?;
         while stream.advance() {
@@ -162,7 +172,7 @@ fn written_form(index: &Index, term: &str, typed: &[char]) -> Result<Option<(usi
     analyzer.token_stream(&text).process(&mut |token| {
         if token.text == term {
             let surface = text[token.offset_from..token.offset_to].to_lowercase();
-            let distance = levenshtein(typed, &surface);
+            let distance = distance(typed, &surface);
             if best.as_ref().is_none_or(|(known, _)| distance < *known) {
                 best = Some((distance, surface));
             }
@@ -260,19 +270,23 @@ fn stored_beside(index: &Index, term: Term, wanted: Field) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Levenshtein distance between `a` and `b`.
-fn levenshtein(a: &[char], b: &str) -> usize {
+/// Edit distance between `a` and `b` where swapping two neighbouring letters is one edit, as for
+/// the automaton ("memroy" is one edit from "memory"): optimal string alignment.
+fn distance(a: &[char], b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut rows: Vec<Vec<usize>> = vec![(0..=b.len()).collect()];
     for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
+        let mut row = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            let substitution = rows[i][j] + usize::from(ca != cb);
+            row[j + 1] = substitution.min(rows[i][j + 1] + 1).min(row[j] + 1);
+            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
+                row[j + 1] = row[j + 1].min(rows[i - 1][j - 1] + 1);
+            }
         }
-        previous = current;
+        rows.push(row);
     }
-    previous[b.len()]
+    rows[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -282,8 +296,9 @@ mod tests {
     #[test]
     fn distance_counts_edits_on_written_words() {
         let typed: Vec<char> = "willis".chars().collect();
-        assert_eq!(levenshtein(&typed, "will"), 2);
-        assert_eq!(levenshtein(&"numbnes".chars().collect::<Vec<_>>(), "numbness"), 1);
+        assert_eq!(distance(&typed, "will"), 2);
+        assert_eq!(distance(&"numbnes".chars().collect::<Vec<_>>(), "numbness"), 1);
+        assert_eq!(distance(&"memroy".chars().collect::<Vec<_>>(), "memory"), 1);
         assert_eq!(allowed_distance(6), 1);
         assert_eq!(allowed_distance(3), 0);
     }
