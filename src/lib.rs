@@ -47,5 +47,5 @@ pub use index::{
 };
 pub use search::{
     Explanation, Hit, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query, QueryError,
-    RankedPassage, Ranking, SearchError, SearchOptions, SearchResults,
+    RankedPassage, Ranker, Ranking, SearchError, SearchOptions, SearchResults,
 };

@@ -3,4 +3,5 @@
 
 mod cli;
 mod library;
+mod ranking;
 mod util;
