@@ -246,27 +246,31 @@ fn scoring_terms(index: &Index, ranked: &dyn Query, shape: &Shape, words: Option
             terms.push(term.clone());
         }
     });
-    let stop_stems: FxHashSet<String> = vocabulary::analyze(index, STOP_WORDS).into_iter().collect();
-    let mut typed = words
-        .map(|words| vocabulary::analyze(index, &words.join(" ")))
-        .unwrap_or_default();
-    typed.sort_unstable();
-    typed.dedup();
+    let words = words.unwrap_or_default();
+    let content_words: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|word| {
+            !STOP_WORDS
+                .split_whitespace()
+                .any(|stop| stop.eq_ignore_ascii_case(word))
+        })
+        .collect();
+    let wanted: FxHashSet<String> = vocabulary::analyze(index, &content_words.join(" "))
+        .into_iter()
+        .collect();
     let required = terms
         .iter()
         .enumerate()
         .filter(|(_, term)| {
-            term.value()
-                .as_str()
-                .is_some_and(|text| !stop_stems.contains(text))
-                && term
-                    .value()
-                    .as_str()
-                    .is_some_and(|text| typed.iter().any(|stem| stem == text))
+            term.value().as_str().is_some_and(|text| wanted.contains(text))
                 && index.searcher.doc_freq(term).is_ok_and(|df| df > 0)
         })
         .map(|(i, _)| i)
         .collect();
+    let mut typed = vocabulary::analyze(index, &words.join(" "));
+    typed.sort_unstable();
+    typed.dedup();
     Terms {
         weights: vec![1.0; terms.len()],
         ranked: terms,
