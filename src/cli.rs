@@ -78,6 +78,9 @@ pub enum Command {
         /// Also print each query's scores.
         #[arg(long)]
         per_query: bool,
+        /// Also rank with plain BM25 on the same index and compare, query by query.
+        #[arg(long)]
+        baseline: bool,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -139,6 +142,8 @@ pub enum Action {
         files: EvalFiles,
         /// Print each query's scores too.
         per_query: bool,
+        /// Compare with plain BM25.
+        baseline: bool,
         /// JSON instead of text.
         json: bool,
     },
@@ -217,6 +222,7 @@ impl Cli {
                 queries,
                 qrels,
                 per_query,
+                baseline,
                 json,
             } => {
                 let files = match (dataset, corpus, queries, qrels) {
@@ -231,6 +237,7 @@ impl Cli {
                 Action::Eval {
                     files,
                     per_query,
+                    baseline,
                     json,
                 }
             }

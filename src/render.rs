@@ -14,6 +14,8 @@ use citedex::{Explanation, Hit, SearchResults};
 use serde::Serialize;
 
 const BOLD: Style = Style::new().bold();
+/// How much of a query's text a comparison line quotes, in characters.
+const QUOTED_QUERY_CHARS: usize = 70;
 const DIM: Style = Style::new().dimmed();
 const MATCH: Style = AnsiColor::Red.on_default().bold();
 const PATH: Style = AnsiColor::Magenta.on_default();
@@ -191,11 +193,25 @@ fn highlight(snippet: &str, ranges: &[[usize; 2]]) -> String {
     marked
 }
 
-/// Writes an evaluation's averages as a small table, then each query's scores if present.
+/// Writes an evaluation's averages as a small table (beside the baseline's, when there is one),
+/// the comparison with the baseline, then each query's scores if present.
 pub fn eval_report(out: &mut dyn Write, report: &EvalReport) -> io::Result<()> {
-    writeln!(out, "nDCG@10     {:.4}", report.ndcg_at_10)?;
-    writeln!(out, "Recall@100  {:.4}", report.recall_at_100)?;
-    writeln!(out, "MRR@10      {:.4}", report.mrr_at_10)?;
+    let ours = [report.ndcg_at_10, report.recall_at_100, report.mrr_at_10];
+    let names = ["nDCG@10", "Recall@100", "MRR@10"];
+    match &report.baseline {
+        None => {
+            for (name, value) in names.iter().zip(ours) {
+                writeln!(out, "{name:<11} {value:.4}")?;
+            }
+        }
+        Some(baseline) => {
+            let theirs = [baseline.ndcg_at_10, baseline.recall_at_100, baseline.mrr_at_10];
+            writeln!(out, "{:<11} {:>7} {:>7} {:>7}", "", "citedex", "BM25", "change")?;
+            for ((name, value), base) in names.iter().zip(ours).zip(theirs) {
+                writeln!(out, "{name:<11} {value:>7.4} {base:>7.4} {:>+7.4}", value - base)?;
+            }
+        }
+    }
     write!(out, "{}", count(report.queries, "judged query", "judged queries"))?;
     if report.truncated_queries > 0 {
         write!(
@@ -205,6 +221,34 @@ pub fn eval_report(out: &mut dyn Write, report: &EvalReport) -> io::Result<()> {
         )?;
     }
     writeln!(out)?;
+    if let Some(baseline) = &report.baseline {
+        let comparison = &baseline.comparison;
+        writeln!(
+            out,
+            "\nnDCG@10 against BM25, query by query: {} better, {} worse, {} the same",
+            comparison.better, comparison.worse, comparison.same
+        )?;
+        for (title, changes) in [
+            ("largest gains", &comparison.largest_gains),
+            ("largest losses", &comparison.largest_losses),
+        ] {
+            if changes.is_empty() {
+                continue;
+            }
+            writeln!(out, "{title}:")?;
+            for change in changes {
+                writeln!(
+                    out,
+                    "  {:+.4}  {:.4} (BM25 {:.4})  {}  {}",
+                    change.difference(),
+                    change.ndcg_at_10,
+                    change.baseline_ndcg_at_10,
+                    visible(&change.id),
+                    visible(&shortened(&change.query, QUOTED_QUERY_CHARS))
+                )?;
+            }
+        }
+    }
     if !report.per_query.is_empty() {
         writeln!(
             out,
@@ -223,6 +267,14 @@ pub fn eval_report(out: &mut dyn Write, report: &EvalReport) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `text` cut to `limit` characters, with an ellipsis when cut.
+fn shortened(text: &str, limit: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
+        None => Cow::Borrowed(text),
+    }
 }
 
 /// Writes the document list for people: each document with its details, then missing references.

@@ -119,6 +119,7 @@ pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
         Action::Eval {
             files,
             per_query,
+            baseline,
             json,
         } => {
             let collection = match files {
@@ -133,7 +134,11 @@ pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
                     qrels: qrels.clone(),
                 },
             };
-            let report = eval::evaluate(&collection, *per_query)?;
+            let options = eval::EvalOptions {
+                per_query: *per_query,
+                baseline: *baseline,
+            };
+            let report = eval::evaluate(&collection, &options)?;
             if report.truncated_queries > 0 {
                 console.warn(format_args!(
                     "{} over {} characters cut at a word boundary",

@@ -27,7 +27,12 @@ pub(super) fn score(id: &str, ranking: Vec<String>, judgments: &HashMap<String, 
     let first = ranking.iter().take(10).position(|d| grade(d) > 0);
     QueryScores {
         id: id.to_string(),
-        ndcg_at_10: if ideal_dcg > 0.0 { dcg / ideal_dcg } else { 0.0 },
+        // `+ 0.0` turns the -0.0 an empty sum makes into 0.0.
+        ndcg_at_10: if ideal_dcg > 0.0 {
+            dcg / ideal_dcg + 0.0
+        } else {
+            0.0
+        },
         recall_at_100: if relevant > 0 {
             found as f64 / relevant as f64
         } else {

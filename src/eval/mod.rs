@@ -2,6 +2,8 @@
 //! qrels TSV), as one caller of the library: every document is added to a temporary index as a
 //! value, every query with a relevant judgment is ranked as plain words, documents are ranked by
 //! their passages, and nDCG@10, Recall@100 and MRR@10 are computed as BEIR (pytrec_eval) does.
+//! On request the same index is also ranked with plain BM25, and the two are compared query by
+//! query.
 
 mod beir;
 mod metrics;
@@ -15,11 +17,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::{Block, Document, Kind, Metadata, Section, collapse_whitespace};
 use crate::index::{Index, IndexError, IndexWriter, PreparedDocument};
-use crate::search::{Query, SearchError};
+use crate::search::{Query, Ranker, SearchError};
 use beir::{CorpusLine, QueryLine};
 
 /// Documents ranked per query, for Recall@100.
 const RANKED_DOCUMENTS: usize = 100;
+/// How many of the largest gains and losses against the baseline a report names.
+const LARGEST_CHANGES: usize = 5;
 
 /// Where a collection's three files are.
 #[derive(Debug, Clone)]
@@ -107,9 +111,74 @@ pub struct EvalReport {
     /// One entry per query, in the queries file's order, when requested.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_query: Vec<QueryScores>,
+    /// The same collection ranked by plain BM25, when requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
     /// How the run went, for the summary on standard error; not part of the JSON figures.
     #[serde(skip)]
     pub run: RunInfo,
+}
+
+/// The scores of the baseline ranking, plain BM25 on the same index, and how citedex compares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// What the baseline ranks by: `bm25`.
+    pub ranker: String,
+    /// Mean nDCG@10.
+    pub ndcg_at_10: f64,
+    /// Mean Recall@100.
+    pub recall_at_100: f64,
+    /// Mean reciprocal rank at 10.
+    pub mrr_at_10: f64,
+    /// One entry per query, in the queries file's order, when requested.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_query: Vec<QueryScores>,
+    /// Query by query, citedex against the baseline.
+    pub comparison: Comparison,
+}
+
+/// citedex against the baseline, query by query, on nDCG@10.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Queries citedex ranks better.
+    pub better: usize,
+    /// Queries citedex ranks worse.
+    pub worse: usize,
+    /// Queries with the same nDCG@10.
+    pub same: usize,
+    /// The largest gains, largest first.
+    pub largest_gains: Vec<Change>,
+    /// The largest losses, largest first.
+    pub largest_losses: Vec<Change>,
+}
+
+/// One query's nDCG@10 by citedex and by the baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The query's id.
+    pub id: String,
+    /// The query's text.
+    pub query: String,
+    /// citedex's nDCG@10.
+    pub ndcg_at_10: f64,
+    /// The baseline's nDCG@10.
+    pub baseline_ndcg_at_10: f64,
+}
+
+impl Change {
+    /// citedex's nDCG@10 minus the baseline's.
+    pub fn difference(&self) -> f64 {
+        self.ndcg_at_10 - self.baseline_ndcg_at_10
+    }
+}
+
+/// What to compute beyond the averages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Keep each query's scores and ranking.
+    pub per_query: bool,
+    /// Also rank with plain BM25 on the same index and compare query by query.
+    pub baseline: bool,
 }
 
 /// Counts and timing of an evaluation run.
@@ -128,7 +197,7 @@ pub struct RunInfo {
 }
 
 /// Indexes the collection in a temporary folder and scores every query with a relevant judgment.
-pub fn evaluate(collection: &Collection, per_query: bool) -> Result<EvalReport, EvalError> {
+pub fn evaluate(collection: &Collection, options: &EvalOptions) -> Result<EvalReport, EvalError> {
     let started = Instant::now();
     let qrels = beir::read_qrels(&collection.qrels)?;
     let queries: Vec<QueryLine> = beir::read_jsonl(&collection.queries)?;
@@ -163,17 +232,79 @@ pub fn evaluate(collection: &Collection, per_query: bool) -> Result<EvalReport, 
     let indexing = started.elapsed();
     let index = Index::open(&index_dir)?;
 
+    let scores = rank_all(&index, &judged, Ranker::Citedex)?;
+    let truncated_queries = judged
+        .iter()
+        .filter(|(line, _)| Query::words(&line.text).was_shortened())
+        .count();
+    let baseline = if options.baseline {
+        let baseline = rank_all(&index, &judged, Ranker::Bm25)?;
+        let comparison = compare(&judged, &scores, &baseline);
+        let means = Means::of(&baseline);
+        Some(Baseline {
+            ranker: "bm25".to_string(),
+            ndcg_at_10: means.ndcg_at_10,
+            recall_at_100: means.recall_at_100,
+            mrr_at_10: means.mrr_at_10,
+            per_query: if options.per_query { baseline } else { Vec::new() },
+            comparison,
+        })
+    } else {
+        None
+    };
+    let means = Means::of(&scores);
+    Ok(EvalReport {
+        queries: scores.len(),
+        ndcg_at_10: means.ndcg_at_10,
+        recall_at_100: means.recall_at_100,
+        mrr_at_10: means.mrr_at_10,
+        truncated_queries,
+        baseline,
+        run: RunInfo {
+            documents: documents.len(),
+            passages: committed.info.passages,
+            unjudged_queries: queries.len() - judged.len(),
+            indexing,
+            elapsed: started.elapsed(),
+        },
+        per_query: if options.per_query { scores } else { Vec::new() },
+    })
+}
+
+/// The three averages over the judged queries.
+struct Means {
+    ndcg_at_10: f64,
+    recall_at_100: f64,
+    mrr_at_10: f64,
+}
+
+impl Means {
+    fn of(scores: &[QueryScores]) -> Means {
+        let mean =
+            |metric: fn(&QueryScores) -> f64| scores.iter().map(metric).sum::<f64>() / scores.len() as f64;
+        Means {
+            ndcg_at_10: mean(|s| s.ndcg_at_10),
+            recall_at_100: mean(|s| s.recall_at_100),
+            mrr_at_10: mean(|s| s.rr_at_10),
+        }
+    }
+}
+
+/// Ranks every judged query as plain words with `ranker` and scores the rankings.
+fn rank_all(
+    index: &Index,
+    judged: &[(&QueryLine, &HashMap<String, u32>)],
+    ranker: Ranker,
+) -> Result<Vec<QueryScores>, EvalError> {
     let mut scores = Vec::with_capacity(judged.len());
-    let mut truncated_queries = 0;
-    for &(line, judgments) in &judged {
+    for &(line, judgments) in judged {
         let query = Query::words(&line.text);
-        truncated_queries += usize::from(query.was_shortened());
         let ranking = if query.text().is_empty() {
             Vec::new()
         } else {
             // BEIR's evaluator leaves out a document that is the query itself.
             index
-                .rank_documents(&query, RANKED_DOCUMENTS + 1)?
+                .rank_documents(&query, RANKED_DOCUMENTS + 1, ranker)?
                 .into_iter()
                 .map(|(id, _)| id)
                 .filter(|id| *id != line.id)
@@ -182,22 +313,58 @@ pub fn evaluate(collection: &Collection, per_query: bool) -> Result<EvalReport, 
         };
         scores.push(metrics::score(&line.id, ranking, judgments));
     }
-    let mean = |metric: fn(&QueryScores) -> f64| scores.iter().map(metric).sum::<f64>() / scores.len() as f64;
-    Ok(EvalReport {
-        queries: scores.len(),
-        ndcg_at_10: mean(|s| s.ndcg_at_10),
-        recall_at_100: mean(|s| s.recall_at_100),
-        mrr_at_10: mean(|s| s.rr_at_10),
-        truncated_queries,
-        run: RunInfo {
-            documents: documents.len(),
-            passages: committed.info.passages,
-            unjudged_queries: queries.len() - judged.len(),
-            indexing,
-            elapsed: started.elapsed(),
-        },
-        per_query: if per_query { scores } else { Vec::new() },
-    })
+    Ok(scores)
+}
+
+/// citedex's scores against the baseline's, query by query (both in the judged queries' order).
+fn compare(
+    judged: &[(&QueryLine, &HashMap<String, u32>)],
+    scores: &[QueryScores],
+    baseline: &[QueryScores],
+) -> Comparison {
+    let mut changes: Vec<Change> = judged
+        .iter()
+        .zip(scores.iter().zip(baseline))
+        .map(|((line, _), (ours, theirs))| Change {
+            id: line.id.clone(),
+            query: line.text.clone(),
+            ndcg_at_10: ours.ndcg_at_10,
+            baseline_ndcg_at_10: theirs.ndcg_at_10,
+        })
+        .collect();
+    // Differences this small are rounding, not ranking.
+    let same = |change: &Change| change.difference().abs() < 1e-9;
+    changes.sort_by(|a, b| {
+        b.difference()
+            .total_cmp(&a.difference())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let better = changes
+        .iter()
+        .filter(|c| !same(c) && c.difference() > 0.0)
+        .count();
+    let worse = changes
+        .iter()
+        .filter(|c| !same(c) && c.difference() < 0.0)
+        .count();
+    let largest_gains = changes
+        .iter()
+        .take(better.min(LARGEST_CHANGES))
+        .cloned()
+        .collect();
+    let largest_losses = changes
+        .iter()
+        .rev()
+        .take(worse.min(LARGEST_CHANGES))
+        .cloned()
+        .collect();
+    Comparison {
+        better,
+        worse,
+        same: changes.len() - better - worse,
+        largest_gains,
+        largest_losses,
+    }
 }
 
 /// A collection document as a citedex document: its title, and its text as one paragraph.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::TantivyDocument;
 use tantivy::schema::{Field, Value};
 
-use super::schema::{EntryKind, Fields};
+use super::schema::{self, EntryKind, Fields};
 use crate::catalog::{DocumentLink, Entry, SourceInfo};
 use crate::chunker::Passage;
 use crate::document::{Kind, Role};
@@ -39,8 +39,26 @@ pub fn passage_id(path: &str, ordinal: usize) -> String {
     format!("{path}#{ordinal}")
 }
 
-/// The tantivy document of one passage of the document `source`.
-pub(crate) fn passage_document(f: Fields, source: &SourceInfo, passage: &Passage) -> TantivyDocument {
+/// How many words a passage has in the ranked `content` field: its document's title, its
+/// headings and its text.
+pub(crate) fn content_words(source: &SourceInfo, passage: &Passage) -> u64 {
+    schema::count_words(&source.title)
+        + passage
+            .section
+            .iter()
+            .map(|heading| schema::count_words(heading))
+            .sum::<u64>()
+        + schema::count_words(&passage.text)
+}
+
+/// The tantivy document of one passage of the document `source`, which has `document_words`
+/// words in all.
+pub(crate) fn passage_document(
+    f: Fields,
+    source: &SourceInfo,
+    passage: &Passage,
+    document_words: u64,
+) -> TantivyDocument {
     let mut document = TantivyDocument::new();
     document.add_text(f.entry, EntryKind::Passage.as_str());
     document.add_text(f.path, &source.path);
@@ -67,6 +85,8 @@ pub(crate) fn passage_document(f: Fields, source: &SourceInfo, passage: &Passage
         }
     }
     document.add_u64(f.ordinal, passage.ordinal as u64);
+    document.add_u64(f.document, schema::document_key(&source.path));
+    document.add_u64(f.document_words, document_words);
     if let Some(page) = passage.page {
         document.add_u64(f.page, u64::from(page));
     }

@@ -169,8 +169,12 @@ impl IndexWriter {
     pub fn add_prepared(&mut self, prepared: PreparedDocument) -> Result<(), IndexError> {
         let PreparedDocument { entry, passages } = prepared;
         self.remove(&entry.source.path);
+        let words = passages
+            .iter()
+            .map(|passage| stored::content_words(&entry.source, passage))
+            .sum();
         for passage in &passages {
-            let document = stored::passage_document(self.fields, &entry.source, passage);
+            let document = stored::passage_document(self.fields, &entry.source, passage, words);
             self.writer
                 .add_document(document)
                 .map_err(tantivy_error(self.lock.root()))?;

@@ -1,5 +1,6 @@
-//! Score explanations: how BM25 and the proximity bonus made a passage's score, as a typed tree
-//! whose terms name their fields ("content:\"lidocain\""), built only for the passages shown.
+//! Score explanations: how BM25 and the proximity bonus made a passage's own score, what its
+//! whole document added, and which tiers ranked it, as a typed tree whose terms name their fields
+//! ("content:\"lidocain\""), built only for the passages shown.
 
 use serde::{Deserialize, Serialize};
 use tantivy::query::Weight;
@@ -8,6 +9,7 @@ use tantivy::{DocAddress, DocSet};
 
 use super::SearchError;
 use super::plan::Plan;
+use super::scoring::{self, ScoreParts};
 use crate::index::Index;
 
 /// One node of a score explanation: a value, what it is, and the parts it is made of.
@@ -38,8 +40,50 @@ impl<'a> Explainer<'a> {
         Ok(Explainer { index, weights })
     }
 
-    /// The explanation of one passage's score: the parts of the clauses that match it, summed.
-    pub(super) fn explain(&self, address: DocAddress) -> Result<Explanation, SearchError> {
+    /// The explanation of one passage's score: its own score, its document's, and its tiers.
+    pub(super) fn explain(
+        &self,
+        address: DocAddress,
+        parts: &ScoreParts,
+    ) -> Result<Explanation, SearchError> {
+        let passage = self.explain_passage(address)?;
+        let mut context = Vec::new();
+        if parts.lacks_words {
+            context.push("lacks a word of the query: ranked after passages holding every one".to_string());
+        }
+        if parts.aside {
+            context.push("a reference list or author notes: ranked after body text".to_string());
+        }
+        Ok(Explanation {
+            value: parts.passage + parts.document,
+            description: "sum of".to_string(),
+            context,
+            details: vec![
+                Explanation {
+                    value: passage.value,
+                    description: "the passage, sum of".to_string(),
+                    context: Vec::new(),
+                    details: if passage.description == "sum of" {
+                        passage.details
+                    } else {
+                        vec![passage]
+                    },
+                },
+                Explanation {
+                    value: parts.document,
+                    description: format!(
+                        "its whole document: BM25 over all its passages, weighted x{}",
+                        scoring::DOCUMENT_WEIGHT
+                    ),
+                    context: vec![format!("k1={}, b={}", scoring::K1, scoring::B)],
+                    details: Vec::new(),
+                },
+            ],
+        })
+    }
+
+    /// The explanation of a passage's own score: the parts of the clauses that match it, summed.
+    fn explain_passage(&self, address: DocAddress) -> Result<Explanation, SearchError> {
         let segment = self.index.searcher.segment_reader(address.segment_ord);
         let mut parts = Vec::new();
         for weight in &self.weights {

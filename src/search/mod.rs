@@ -1,6 +1,8 @@
 //! Answering a query, in two steps. [`Index::rank`] reads the query (its syntax, typos,
-//! abbreviations, prefixes), scores passages with BM25 plus a proximity bonus and returns the best
-//! ones as scored addresses with notes on how the query was read; it decodes nothing stored.
+//! abbreviations, prefixes), scores passages with BM25 (a proximity bonus, their whole document's
+//! BM25, the passages holding every query word and body text first; see [`scoring`]) and returns
+//! the best ones as scored addresses with notes on how the query was read; it decodes nothing
+//! stored.
 //! [`Index::present`] then builds what people and programs see, for the passages that will be
 //! shown only: text, snippet, highlights, attribution and, on request, score explanations.
 
@@ -9,12 +11,12 @@ mod explain;
 mod plan;
 mod present;
 mod query;
+mod scoring;
 mod vocabulary;
 
 use std::fmt;
 
 use tantivy::DocAddress;
-use tantivy::collector::{Count, TopDocs};
 
 use crate::index::{Index, IndexError, guarded};
 pub use explain::Explanation;
@@ -161,6 +163,17 @@ impl Default for SearchOptions {
     }
 }
 
+/// How [`Index::rank_documents`] ranks documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ranker {
+    /// citedex's ranking, as searches rank passages: a document ranks by its best passage.
+    #[default]
+    Citedex,
+    /// Plain BM25 over each whole document (title and text) for the query's words, and nothing
+    /// else: no field weights, proximity, abbreviations or typo help. The baseline of evaluations.
+    Bm25,
+}
+
 /// A remark on how a query was read, for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
@@ -263,9 +276,11 @@ pub struct Ranking {
 /// One ranked passage: where it is and its score; [`Index::present`] reads the rest.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RankedPassage {
-    /// BM25 score (higher is better).
+    /// Score: the passage's BM25 and its document's (higher is better, within the two rules that
+    /// come first).
     pub score: f32,
     address: DocAddress,
+    parts: scoring::ScoreParts,
 }
 
 impl Index {
@@ -276,16 +291,24 @@ impl Index {
 
     fn rank_passages(&self, query: &Query, limit: usize) -> Result<Ranking, SearchError> {
         let mut notes = Vec::new();
-        let (plan, total_hits, top) = self.with_typo_help(query, &mut notes, |plan| {
-            let collector = (Count, TopDocs::with_limit(limit.max(1)).order_by_score());
-            plan.search(self, &collector)
+        let (plan, total_hits, matches) = self.with_typo_help(query, &mut notes, |plan| {
+            let matches = plan.search(self, &scoring::Matches)?;
+            Ok((scoring::total(&matches), matches))
         })?;
+        let scores = plan
+            .score(self, matches)
+            .map_err(|error| self.search_error(query.text(), error))?;
         Ok(Ranking {
             query: query.text().to_string(),
             total_hits,
-            passages: top
+            passages: scores
+                .passages(limit.max(1))
                 .into_iter()
-                .map(|(score, address)| RankedPassage { score, address })
+                .map(|scored| RankedPassage {
+                    score: scored.score,
+                    address: scored.address,
+                    parts: scored.parts,
+                })
                 .collect(),
             notes,
             plan,
@@ -303,21 +326,34 @@ impl Index {
         )
     }
 
-    /// Ranks documents for `query` by their best passage and returns the paths and scores of the
-    /// best `limit`, reading nothing stored (for evaluation).
-    pub fn rank_documents(&self, query: &Query, limit: usize) -> Result<Vec<(String, f32)>, SearchError> {
-        guarded(self.dir(), || self.rank_documents_by_best_passage(query, limit))
-    }
-
-    fn rank_documents_by_best_passage(
+    /// Ranks documents for `query` with `ranker` and returns the paths and scores of the best
+    /// `limit`, reading nothing stored (for evaluation).
+    pub fn rank_documents(
         &self,
         query: &Query,
         limit: usize,
+        ranker: Ranker,
     ) -> Result<Vec<(String, f32)>, SearchError> {
-        let (plan, _, ()) = self.with_typo_help(query, &mut Vec::new(), |plan| {
-            Ok((plan.search(self, &Count)?, ()))
+        guarded(self.dir(), || self.rank_documents_with(query, limit, ranker))
+    }
+
+    fn rank_documents_with(
+        &self,
+        query: &Query,
+        limit: usize,
+        ranker: Ranker,
+    ) -> Result<Vec<(String, f32)>, SearchError> {
+        if ranker == Ranker::Bm25 {
+            let terms = plan::word_terms(self, query.text());
+            return scoring::bm25_documents(self, &terms, limit)
+                .map_err(|error| self.search_error(query.text(), error));
+        }
+        let (plan, _, matches) = self.with_typo_help(query, &mut Vec::new(), |plan| {
+            let matches = plan.search(self, &scoring::Matches)?;
+            Ok((scoring::total(&matches), matches))
         })?;
-        plan.best_documents(self, limit)
+        plan.score(self, matches)
+            .and_then(|scores| scores.documents(self, limit))
             .map_err(|error| self.search_error(query.text(), error))
     }
 

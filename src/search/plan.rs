@@ -1,19 +1,21 @@
-//! A query text turned into the tantivy clauses whose scores add up to a passage's score: the
-//! parsed query over the ranked fields (with abbreviation expansions) and, for plain words, one
-//! proximity bonus per pair of consecutive words. Scores use BM25 statistics over passages only,
-//! as the index also holds document records and abbreviations.
+//! A query text turned into the tantivy clauses whose scores add up to a passage's own score:
+//! the parsed query over the ranked fields, abbreviation expansions as weaker alternatives and,
+//! for plain words, one proximity bonus per pair of consecutive words; and the terms that
+//! [`scoring`] weighs beyond that (whole documents, words every passage should hold). Scores use
+//! BM25 statistics over passages only, as the index also holds document records and
+//! abbreviations.
 
-use rustc_hash::FxHashMap;
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::StrColumn;
+use rustc_hash::FxHashSet;
+use tantivy::collector::Collector;
 use tantivy::query::{
     Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery,
     Query, QueryParser, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{Searcher, Term};
 
 use super::query::{self, Shape};
+use super::scoring::{self, Scores, Terms};
 use super::{Note, SearchError, vocabulary};
 use crate::index::Index;
 use crate::index::schema::EntryKind;
@@ -28,6 +30,14 @@ const PUBLISHER_BOOST: f32 = 0.2;
 const PROXIMITY_SLOP: u32 = 3;
 /// Weight of the proximity bonus of one pair of query words.
 const PROXIMITY_BOOST: f32 = 0.5;
+/// Weight of an abbreviation's expansion next to the words typed: an abbreviation learnt from one
+/// document may mean something else in another ("AMP"), so the expansion finds more passages
+/// without outranking the typed words.
+const EXPANSION_WEIGHT: f32 = 0.5;
+/// Function words: a passage need not hold them to hold every word of the query.
+const STOP_WORDS: &str = "a an and are as at be but by can did do does for from has have how if in into is \
+    it its no not of on or such that the their then there these they this to was were what when where \
+    which who why will with";
 
 /// The clauses of one query text.
 pub(super) struct Plan {
@@ -38,6 +48,8 @@ pub(super) struct Plan {
     ranked: Box<dyn Query>,
     /// The clauses as one query: the first must match, the bonuses add to it.
     combined: Box<dyn Query>,
+    /// The terms the final scores look at.
+    pub(super) terms: Terms,
 }
 
 impl Plan {
@@ -49,22 +61,31 @@ impl Plan {
         let parser = query_parser(index);
         let plain = query::is_plain(&shape.body);
         let words = query::words(&shape.body);
-        let mut body = shape.body.clone();
-        if plain {
-            for addition in vocabulary::abbreviation_expansions(index, &words) {
-                body.push(' ');
-                body.push_str(&addition);
-                notes.push(Note::Expanded { addition });
-            }
-        }
-        let ranked: Box<dyn Query> = if body.trim().is_empty() {
+        let typed: Box<dyn Query> = if shape.body.trim().is_empty() {
             let every_passage = Term::from_field_text(index.fields.entry, EntryKind::Passage.as_str());
             Box::new(ConstScoreQuery::new(
                 Box::new(TermQuery::new(every_passage, IndexRecordOption::Basic)),
                 0.0,
             ))
         } else {
-            parse(&parser, &body, notes)
+            parse(&parser, &shape.body, notes)
+        };
+        let mut alternatives = Vec::new();
+        if plain {
+            for addition in vocabulary::abbreviation_expansions(index, &words) {
+                let expansion = parse(&parser, &addition, notes);
+                alternatives.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(expansion, EXPANSION_WEIGHT)) as Box<dyn Query>,
+                ));
+                notes.push(Note::Expanded { addition });
+            }
+        }
+        let ranked: Box<dyn Query> = if alternatives.is_empty() {
+            typed.box_clone()
+        } else {
+            alternatives.insert(0, (Occur::Should, typed.box_clone()));
+            Box::new(BooleanQuery::new(alternatives))
         };
         let main: Box<dyn Query> = if shape.filters.is_empty() && shape.exclusions.is_empty() {
             ranked.box_clone()
@@ -104,10 +125,12 @@ impl Plan {
                     .collect(),
             )),
         };
+        let terms = scoring_terms(index, &*typed, shape, plain.then_some(words.as_slice()));
         Plan {
             clauses,
             ranked,
             combined,
+            terms,
         }
     }
 
@@ -126,6 +149,15 @@ impl Plan {
         self.clauses.iter().map(|clause| clause.weight(scoring)).collect()
     }
 
+    /// The final scores of the passages the plan matched.
+    pub(super) fn score(
+        &self,
+        index: &Index,
+        matches: Vec<scoring::SegmentMatches>,
+    ) -> tantivy::Result<Scores> {
+        scoring::score(index, &self.terms, matches)
+    }
+
     /// The terms the plan ranks by in `field` (not those it filters or excludes by).
     pub(super) fn terms_in(&self, field: Field) -> Vec<Term> {
         let mut terms = Vec::new();
@@ -135,14 +167,6 @@ impl Plan {
             }
         });
         terms
-    }
-
-    /// Documents ranked by their best passage: paths and scores of the best `limit`.
-    pub(super) fn best_documents(&self, index: &Index, limit: usize) -> tantivy::Result<Vec<(String, f32)>> {
-        let mut documents = self.search(index, &BestPassagePerDocument)?;
-        documents.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        documents.truncate(limit);
-        Ok(documents)
     }
 }
 
@@ -179,68 +203,6 @@ impl Bm25StatisticsProvider for PassageStatistics<'_> {
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
         self.searcher.doc_freq(term)
-    }
-}
-
-/// Collects, for each document path, the score of its best matching passage.
-struct BestPassagePerDocument;
-
-/// [`BestPassagePerDocument`] within one segment, by the path's ordinal in the segment.
-struct SegmentBest {
-    paths: StrColumn,
-    best: FxHashMap<u64, Score>,
-}
-
-impl Collector for BestPassagePerDocument {
-    type Fruit = Vec<(String, Score)>;
-    type Child = SegmentBest;
-
-    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentBest> {
-        let paths = segment
-            .fast_fields()
-            .str("path")?
-            .ok_or_else(|| tantivy::TantivyError::SchemaError("no path column".into()))?;
-        Ok(SegmentBest {
-            paths,
-            best: FxHashMap::default(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, segments: Vec<Vec<(String, Score)>>) -> tantivy::Result<Vec<(String, Score)>> {
-        let mut best: FxHashMap<String, Score> = FxHashMap::default();
-        for (path, score) in segments.into_iter().flatten() {
-            let known = best.entry(path).or_insert(score);
-            *known = known.max(score);
-        }
-        Ok(best.into_iter().collect())
-    }
-}
-
-impl SegmentCollector for SegmentBest {
-    type Fruit = Vec<(String, Score)>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(path) = self.paths.ords().first(doc) {
-            let known = self.best.entry(path).or_insert(score);
-            *known = known.max(score);
-        }
-    }
-
-    fn harvest(self) -> Vec<(String, Score)> {
-        self.best
-            .into_iter()
-            .filter_map(|(ord, score)| {
-                let mut path = String::new();
-                self.paths
-                    .ord_to_str(ord, &mut path)
-                    .ok()?
-                    .then_some((path, score))
-            })
-            .collect()
     }
 }
 
@@ -282,6 +244,68 @@ pub(super) fn expand_prefixes(index: &Index, text: &str) -> Result<String, Searc
     }
     expanded.push_str(&text[last..]);
     Ok(expanded)
+}
+
+/// The content terms the final scores look at: every one the query ranks by, which of them the
+/// typed words make (and a passage should hold), and whether the query asks for the non-body
+/// parts of documents.
+fn scoring_terms(index: &Index, ranked: &dyn Query, shape: &Shape, words: Option<&[&str]>) -> Terms {
+    let content = index.fields.content;
+    let mut seen = FxHashSet::default();
+    let mut terms = Vec::new();
+    ranked.query_terms(&mut |term, _| {
+        if term.field() == content && seen.insert(term.clone()) {
+            terms.push(term.clone());
+        }
+    });
+    let words = words.unwrap_or_default();
+    let content_words: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|word| {
+            !STOP_WORDS
+                .split_whitespace()
+                .any(|stop| stop.eq_ignore_ascii_case(word))
+        })
+        .collect();
+    let wanted: FxHashSet<String> = vocabulary::analyze(index, &content_words.join(" "))
+        .into_iter()
+        .collect();
+    let required = terms
+        .iter()
+        .enumerate()
+        .filter(|(_, term)| {
+            term.value().as_str().is_some_and(|text| wanted.contains(text))
+                && index.searcher.doc_freq(term).is_ok_and(|df| df > 0)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut typed = vocabulary::analyze(index, &words.join(" "));
+    typed.sort_unstable();
+    typed.dedup();
+    Terms {
+        weights: vec![1.0; terms.len()],
+        ranked: terms,
+        required,
+        targets_parts: shape.filters.iter().any(|filter| filter.starts_with("role:")),
+        typed,
+    }
+}
+
+/// The content terms of a text's words, each weighted by how often it occurs there.
+pub(super) fn word_terms(index: &Index, text: &str) -> Terms {
+    let mut terms = Terms::default();
+    for stem in vocabulary::analyze(index, &query::plain_words(text)) {
+        let term = Term::from_field_text(index.fields.content, &stem);
+        match terms.ranked.iter().position(|known| *known == term) {
+            Some(at) => terms.weights[at] += 1.0,
+            None => {
+                terms.ranked.push(term);
+                terms.weights.push(1.0);
+            }
+        }
+    }
+    terms
 }
 
 /// The parser over the ranked fields: `content` holds the title, headings and text together, and

@@ -46,7 +46,8 @@ pub struct SearchResults {
 pub struct Hit {
     /// 1 for the best result.
     pub rank: usize,
-    /// BM25 score (higher is better).
+    /// Score: the passage's BM25 and its document's (higher is better, within the two rules that
+    /// come first).
     pub score: f32,
     /// The passage and where it comes from.
     #[serde(flatten)]
@@ -96,7 +97,9 @@ impl Index {
             passage.cited_by = cited_by[&passage.source.path].clone();
             let (snippet, highlights) = excerpt(&passage.text, &snippets.snippet(&passage.text));
             let explanation = match &explainer {
-                Some(explainer) if position < MAX_EXPLAINED => Some(explainer.explain(ranked.address)?),
+                Some(explainer) if position < MAX_EXPLAINED => {
+                    Some(explainer.explain(ranked.address, &ranked.parts)?)
+                }
                 _ => None,
             };
             results.push(Hit {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use tantivy::collector::TopDocs;
+use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{FuzzyTermQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
@@ -234,7 +234,7 @@ pub(super) fn abbreviation_expansions(index: &Index, words: &[&str]) -> Vec<Stri
     let mut looked_up = FxHashSet::default();
     for word in words {
         let short = word.to_uppercase();
-        if !looked_up.insert(short.clone()) {
+        if !may_abbreviate(word) || !looked_up.insert(short.clone()) {
             continue;
         }
         if let Some(long) = stored_beside(index, Term::from_field_text(f.short_form, &short), f.long_form)
@@ -256,18 +256,32 @@ pub(super) fn abbreviation_expansions(index: &Index, words: &[&str]) -> Vec<Stri
     additions.into_values().collect()
 }
 
-/// The value of `wanted` stored on the first entry holding `term`; lookups that fail count as
-/// no match, as expansions only help.
+/// Whether a typed word may stand for an abbreviation learnt from the corpus: one typed with
+/// capitals after its first letter (`DVT`, `PrP`), or one that is no everyday English word
+/// (`dvt`, but not `of` or `all`, which some paper abbreviates).
+fn may_abbreviate(word: &str) -> bool {
+    word.chars().skip(1).any(char::is_uppercase) || !is_common(&word.to_lowercase())
+}
+
+/// The value of `wanted` stored on the entries holding `term`, the least when several do (two
+/// abbreviations of one long form), so that the answer never depends on how the index is split
+/// into segments; lookups that fail count as no match, as expansions only help.
 fn stored_beside(index: &Index, term: Term, wanted: Field) -> Option<String> {
     if index.searcher.doc_freq(&term).ok()? == 0 {
         return None;
     }
-    let address = index.first_with(term).ok()??;
-    let stored: TantivyDocument = index.searcher.doc(address).ok()?;
-    stored
-        .get_first(wanted)
-        .and_then(|value| value.as_str())
-        .map(str::to_string)
+    let query = TermQuery::new(term, IndexRecordOption::Basic);
+    let addresses = index.searcher.search(&query, &DocSetCollector).ok()?;
+    addresses
+        .into_iter()
+        .filter_map(|address| {
+            let stored: TantivyDocument = index.searcher.doc(address).ok()?;
+            stored
+                .get_first(wanted)
+                .and_then(|value| value.as_str())
+                .map(str::to_string)
+        })
+        .min()
 }
 
 /// Edit distance between `a` and `b` where swapping two neighbouring letters is one edit, as for

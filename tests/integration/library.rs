@@ -4,18 +4,7 @@ use citedex::formats::{self, Format};
 use citedex::{Index, IndexWriter, Note, Query, SearchOptions, SearchResults};
 use tempfile::TempDir;
 
-/// An index in a temporary folder holding Markdown documents given as (path, text).
-fn index_of(documents: &[(&str, &str)]) -> (TempDir, Index) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut writer = IndexWriter::create(dir.path()).unwrap();
-    for (path, text) in documents {
-        let document = formats::read(Format::Markdown, text.as_bytes(), path).unwrap();
-        writer.add(path, &document).unwrap();
-    }
-    writer.commit().unwrap();
-    let index = Index::open(dir.path()).unwrap();
-    (dir, index)
-}
+use crate::util::index_of;
 
 fn search(index: &Index, query: &str) -> SearchResults {
     let options = SearchOptions {

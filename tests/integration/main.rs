@@ -5,5 +5,6 @@ mod cli;
 mod hostile;
 mod library;
 mod mcp;
+mod ranking;
 mod reliability;
 mod util;

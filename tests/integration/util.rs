@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use citedex::SearchResults;
+use citedex::formats::{self, Format};
+use citedex::{Index, IndexWriter, SearchResults};
 use tempfile::TempDir;
 
 /// A temporary working directory with helpers to write files and run citedex in it.
@@ -73,6 +74,19 @@ pub fn copy_tree(from: &Path, to: &Path) {
             fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// An index in a temporary folder holding Markdown documents given as (path, text).
+pub fn index_of(documents: &[(&str, &str)]) -> (TempDir, Index) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = IndexWriter::create(dir.path()).unwrap();
+    for (path, text) in documents {
+        let document = formats::read(Format::Markdown, text.as_bytes(), path).unwrap();
+        writer.add(path, &document).unwrap();
+    }
+    writer.commit().unwrap();
+    let index = Index::open(dir.path()).unwrap();
+    (dir, index)
 }
 
 pub fn stderr(output: &Output) -> String {

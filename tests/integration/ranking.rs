@@ -1,0 +1,388 @@
+//! Ranking: whole documents, every query word, reference lists behind body text, on small
+//! generated collections and on the bundled corpus; evaluation against plain BM25, BEIR files as
+//! published, and the public collections when `CITEDEX_BEIR` names their folder.
+
+use std::fs;
+use std::path::Path;
+
+use citedex::eval::{Collection, EvalOptions, EvalReport};
+use citedex::{Hit, Index, Query, SearchOptions};
+use serde_json::json;
+
+use crate::util::{Sandbox, index_of, shared_file, stderr, stdout};
+
+/// Every matching passage for `query`, best first.
+fn ranked(index: &Index, query: &str) -> Vec<Hit> {
+    let options = SearchOptions {
+        limit: 100,
+        explain: false,
+    };
+    index
+        .search(&Query::parse(query).unwrap(), &options)
+        .unwrap()
+        .results
+}
+
+/// Where the passage `id` ranks for `query`, from 0.
+fn position(index: &Index, query: &str, id: &str) -> usize {
+    let hits = ranked(index, query);
+    hits.iter()
+        .position(|hit| hit.passage.id == id)
+        .unwrap_or_else(|| panic!("{id} not found for {query:?} in {:?}", ids(&hits)))
+}
+
+fn ids(hits: &[Hit]) -> Vec<&str> {
+    hits.iter().map(|hit| hit.passage.id.as_str()).collect()
+}
+
+#[test]
+fn a_passage_holding_every_query_word_ranks_first() {
+    // "stimulation" is common here and the short passage repeats the rarer words: on its score
+    // alone it would come first.
+    let other = "# Senses\n\n## Light\n\nStimulation of the senses with music and light.\n";
+    let (_dir, index) = index_of(&[
+        (
+            "kb/cord.md",
+            "# Spinal Cord\n\n## Injury\n\nSpinal cord, spinal cord: the spinal cord injury.\n",
+        ),
+        (
+            "kb/pain.md",
+            "# Pain Care\n\n## Devices\n\nFor pain that other care has not eased, a doctor may suggest \
+             stimulation of the spinal cord with a small implanted device that sends mild pulses.\n",
+        ),
+        ("kb/senses-1.md", other),
+        ("kb/senses-2.md", other),
+        ("kb/senses-3.md", other),
+    ]);
+    let hits = ranked(&index, "spinal cord stimulation");
+    assert_eq!(&ids(&hits)[..2], ["kb/pain.md#0", "kb/cord.md#0"]);
+    assert!(hits[1].score > hits[0].score, "{hits:?}");
+    // Function words need not be held, and a long query still finds what holds part of it.
+    assert_eq!(
+        ranked(&index, "what is the stimulation of a cord")[0].passage.id,
+        "kb/pain.md#0"
+    );
+    let partial = ranked(
+        &index,
+        "injury of the spinal cord after a fall from a ladder at work",
+    );
+    assert_eq!(&ids(&partial)[..2], ["kb/cord.md#0", "kb/pain.md#0"]);
+}
+
+#[test]
+fn a_passage_ranks_higher_in_a_document_about_the_query() {
+    // The same sentence in two documents; the shorter one would win on its own.
+    let (_dir, index) = index_of(&[
+        (
+            "kb/clinic.md",
+            "# Clinic Notes\n\n## Tests\n\nNerve conduction studies measure how fast signals travel; \
+             a slow conduction points to damaged nerves.\n\n## Follow-up\n\nThe results of the test will \
+             arrive within a week.\n",
+        ),
+        (
+            "kb/office.md",
+            "# Office Notes\n\n## Post\n\nResults arrive within a week.\n\n## Lunch\n\nSoup on Fridays.\n",
+        ),
+    ]);
+    let query = "conduction results";
+    assert!(
+        position(&index, query, "kb/clinic.md#1") < position(&index, query, "kb/office.md#0"),
+        "{:?}",
+        ids(&ranked(&index, query))
+    );
+}
+
+/// An article whose reference list and author notes name what its body explains once.
+const ARTICLE: &str = "---\ntitle: Numb Feet\nkind: article\n---\n## Diagnosis\n\nTo find the cause, a doctor may \
+    order blood tests, imaging of the spine, and an electromyography with nerve conduction studies, which \
+    show how well the nerves carry signals to the muscles of the feet and legs.\n\n## References\n\n\
+    - Electromyography and Nerve Conduction Studies. Health Library.\n\
+    - Nerve Conduction Studies Explained. Example Clinic.\n\n## About the Authors\n\n\
+    Dr. Doe studies nerve conduction and electromyography at the Example Clinic.\n";
+const CITED: &str = "---\ntitle: Nerve Conduction Studies Explained\npublisher: Example Clinic\n---\n\
+    ## Overview\n\nElectrodes on the skin send small pulses along a nerve.\n";
+
+#[test]
+fn reference_lists_and_author_notes_rank_after_body_text() {
+    let (_dir, index) = index_of(&[("kb/numb.md", ARTICLE), ("kb/cited.md", CITED)]);
+    for query in [
+        "nerve conduction",
+        "electromyography",
+        "conduction studies muscles",
+    ] {
+        let hits = ranked(&index, query);
+        let role = |id: &str| {
+            hits.iter()
+                .find(|hit| hit.passage.id == id)
+                .map(|hit| hit.passage.role)
+        };
+        assert_eq!(role("kb/numb.md#1"), Some(citedex::document::Role::References));
+        assert!(
+            position(&index, query, "kb/numb.md#0") < position(&index, query, "kb/numb.md#1"),
+            "{query}: {:?}",
+            ids(&hits)
+        );
+        assert!(
+            position(&index, query, "kb/numb.md#0") < position(&index, query, "kb/numb.md#2"),
+            "{query}: {:?}",
+            ids(&hits)
+        );
+    }
+    // Asked for, they rank as their words say.
+    assert_eq!(
+        ranked(&index, "role:references conduction")[0].passage.id,
+        "kb/numb.md#1"
+    );
+    let publisher = ranked(&index, "example clinic");
+    assert_eq!(
+        publisher[0].passage.id,
+        "kb/numb.md#1",
+        "{:?}",
+        publisher
+            .iter()
+            .map(|h| (&h.passage.id, h.score))
+            .collect::<Vec<_>>()
+    );
+    // A query that names a source and more is about content again.
+    let more = "example clinic nerve signals";
+    assert!(
+        position(&index, more, "kb/numb.md#0") < position(&index, more, "kb/numb.md#1"),
+        "{:?}",
+        ids(&ranked(&index, more))
+    );
+    let title = ranked(&index, "nerve conduction studies explained");
+    assert!(
+        position(&index, "nerve conduction studies explained", "kb/numb.md#1")
+            < position(&index, "nerve conduction studies explained", "kb/numb.md#0"),
+        "{:?}",
+        ids(&title)
+    );
+}
+
+#[test]
+fn an_explanation_adds_up_to_the_score_and_names_the_tiers() {
+    let (_dir, index) = index_of(&[("kb/numb.md", ARTICLE), ("kb/cited.md", CITED)]);
+    let options = SearchOptions {
+        limit: 10,
+        explain: true,
+    };
+    let hits = index
+        .search(&Query::parse("nerve conduction muscles").unwrap(), &options)
+        .unwrap()
+        .results;
+    for hit in &hits {
+        let explanation = hit.explanation.as_ref().unwrap();
+        assert!((explanation.value - hit.score).abs() < 1e-3, "{explanation:?}");
+        let parts: f32 = explanation.details.iter().map(|part| part.value).sum();
+        assert!((parts - hit.score).abs() < 1e-3, "{explanation:?}");
+    }
+    let references = hits.iter().find(|hit| hit.passage.id == "kb/numb.md#1").unwrap();
+    let context = &references.explanation.as_ref().unwrap().context;
+    assert!(
+        context.iter().any(|line| line.contains("lacks a word"))
+            && context.iter().any(|line| line.contains("reference list")),
+        "{context:?}"
+    );
+}
+
+/// Copies the bundled corpus into the sandbox's `corpus/`, where citedex looks by default.
+fn with_bundled_corpus() -> Sandbox {
+    let kb = Sandbox::new();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    for folder in ["articles", "sources"] {
+        for entry in fs::read_dir(corpus.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap();
+            kb.write(
+                &format!("corpus/{folder}/{name}"),
+                &fs::read_to_string(&path).unwrap(),
+            );
+        }
+    }
+    let output = kb.citedex(&["index"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    kb
+}
+
+#[test]
+fn bundled_corpus_content_queries_put_the_explaining_passage_first() {
+    let kb = with_bundled_corpus();
+    let article = "corpus/articles/what-causes-numbness-in-the-legs.md";
+    for query in ["nerve conduction study", "electromyography", "EMG"] {
+        let results = kb.search_json(query).results;
+        let rank_of = |section: &str| {
+            results
+                .iter()
+                .position(|hit| hit.passage.source.path == article && hit.passage.section == [section])
+                .unwrap_or_else(|| panic!("{query}: no {section} passage"))
+        };
+        assert!(
+            rank_of("How Leg Numbness Is Diagnosed") < rank_of("References"),
+            "{query}"
+        );
+    }
+    let drugs = kb.search_json("drug-induced nerve damage").results;
+    assert!(
+        drugs
+            .iter()
+            .take(3)
+            .any(|hit| hit.passage.source.path
+                == "corpus/sources/neuropathy-secondary-to-drugs-medlineplus.md"),
+        "{:?}",
+        drugs
+            .iter()
+            .take(3)
+            .map(|hit| &hit.passage.id)
+            .collect::<Vec<_>>()
+    );
+}
+
+/// A BEIR folder `beir/` written as BEIR publishes its files: CRLF line endings, `metadata`
+/// fields, `\u` escapes, a query without judgments, and a document whose id is a query's.
+fn write_published_beir(kb: &Sandbox) {
+    let corpus = [
+        json!({"_id": "d1", "title": "Caf\u{e9} au lait spots", "text": "Flat brown skin patches.", "metadata": {"url": "x"}}),
+        json!({"_id": "d2", "title": "Gout", "text": "Gout pain strikes the big toe.", "metadata": {}}),
+        // The query's own text: BEIR's evaluator leaves such a document out.
+        json!({"_id": "q1", "title": "", "text": "café au lait spots", "metadata": {}}),
+    ];
+    let lines: Vec<String> = corpus
+        .iter()
+        .map(|line| serde_json::to_string(line).unwrap().replace('é', "\\u00e9"))
+        .collect();
+    assert!(lines[0].contains("Caf\\u00e9"));
+    kb.write("beir/corpus.jsonl", &(lines.join("\r\n") + "\r\n"));
+    kb.write(
+        "beir/queries.jsonl",
+        "{\"_id\": \"q1\", \"text\": \"caf\\u00e9 au lait spots\", \"metadata\": {\"source\": \"x\"}}\r\n\
+         {\"_id\": \"q2\", \"text\": \"big toe\"}\r\n\
+         {\"_id\": \"q3\", \"text\": \"unjudged query\"}\r\n",
+    );
+    kb.write(
+        "beir/qrels/test.tsv",
+        "query-id\tcorpus-id\tscore\r\nq1\td1\t1\r\nq2\td2\t2\r\n",
+    );
+}
+
+#[test]
+fn beir_files_are_read_as_published() {
+    let kb = Sandbox::new();
+    write_published_beir(&kb);
+    let output = kb.citedex(&["eval", "--dataset", "beir", "--json", "--per-query"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1 query without a relevant judgment left out"),
+        "{}",
+        stderr(&output)
+    );
+    let report: EvalReport = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report.queries, 2);
+    let q1 = &report.per_query[0];
+    assert_eq!(q1.ranking, ["d1"], "the query's own id is left out");
+    assert_eq!(
+        (report.ndcg_at_10, report.recall_at_100, report.mrr_at_10),
+        (1.0, 1.0, 1.0)
+    );
+}
+
+#[test]
+fn eval_compares_with_plain_bm25_on_the_same_index() {
+    let kb = Sandbox::new();
+    let dataset = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/beir-mini");
+    let dataset = dataset.to_str().unwrap();
+    let output = kb.citedex(&[
+        "eval",
+        "--dataset",
+        dataset,
+        "--baseline",
+        "--json",
+        "--per-query",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: EvalReport = serde_json::from_slice(&output.stdout).unwrap();
+    let baseline = report.baseline.as_ref().expect("the baseline");
+    assert_eq!(baseline.ranker, "bm25");
+    let comparison = &baseline.comparison;
+    assert_eq!(
+        comparison.better + comparison.worse + comparison.same,
+        report.queries
+    );
+    assert_eq!(baseline.per_query.len(), report.queries);
+    let better = report
+        .per_query
+        .iter()
+        .zip(&baseline.per_query)
+        .filter(|(ours, theirs)| ours.ndcg_at_10 > theirs.ndcg_at_10 + 1e-9)
+        .count();
+    assert_eq!(comparison.better, better);
+    for change in &comparison.largest_gains {
+        assert!(change.difference() > 0.0, "{change:?}");
+    }
+    for change in &comparison.largest_losses {
+        assert!(change.difference() < 0.0, "{change:?}");
+    }
+    let mean = baseline.per_query.iter().map(|q| q.ndcg_at_10).sum::<f64>() / report.queries as f64;
+    assert!((mean - baseline.ndcg_at_10).abs() < 1e-9);
+
+    let table = stdout(&kb.citedex(&["eval", "--dataset", dataset, "--baseline"]));
+    assert!(table.contains("citedex") && table.contains("BM25"), "{table}");
+    assert!(table.contains(&format!("{:.4}", baseline.ndcg_at_10)), "{table}");
+    assert!(table.contains("query by query:"), "{table}");
+    // Without --baseline, the JSON has no baseline.
+    let plain = kb.citedex(&["eval", "--dataset", dataset, "--json"]);
+    let object: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(object.get("baseline").is_none(), "{object}");
+}
+
+/// The published BM25 figures (Anserini, BM25 flat) each collection must reach: nDCG@10 and
+/// Recall@100.
+const PUBLISHED_BM25: [(&str, f64, f64); 2] = [("scifact", 0.679, 0.925), ("nfcorpus", 0.325, 0.250)];
+
+#[test]
+fn public_collections_rank_at_least_as_well_as_published_bm25() {
+    let Some(folder) = shared_file("CITEDEX_BEIR") else {
+        return;
+    };
+    for (name, ndcg, recall) in PUBLISHED_BM25 {
+        let options = EvalOptions {
+            per_query: false,
+            baseline: true,
+        };
+        let report = citedex::eval::evaluate(&Collection::in_folder(&folder.join(name)), &options)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        eprintln!(
+            "{name}: nDCG@10 {:.4}, Recall@100 {:.4}",
+            report.ndcg_at_10, report.recall_at_100
+        );
+        assert!(report.ndcg_at_10 >= ndcg, "{name}: {report:?}");
+        assert!(report.recall_at_100 >= recall, "{name}: {report:?}");
+        let baseline = report.baseline.as_ref().unwrap();
+        assert!(report.ndcg_at_10 > baseline.ndcg_at_10, "{name}: {baseline:?}");
+    }
+}
+
+#[test]
+fn everyday_words_do_not_expand_into_abbreviations_learnt_from_one_document() {
+    // A paper abbreviates "osteitis fibrosa" as OF; "of" in a query is still the word.
+    let (_dir, index) = index_of(&[
+        (
+            "kb/bone.md",
+            "# Bone\n\n## Kidneys\n\nOsteitis fibrosa (OF) follows long kidney disease.\n",
+        ),
+        (
+            "kb/loss.md",
+            "# Loss\n\n## Bone\n\nLoss of bone comes with age.\n",
+        ),
+    ]);
+    let read = |query: &str| {
+        index
+            .rank(&Query::parse(query).unwrap(), 10)
+            .unwrap()
+            .notes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(read("loss of bone").is_empty(), "{:?}", read("loss of bone"));
+    assert_eq!(read("OF bone"), ["also searching for \"osteitis fibrosa\""]);
+}
