@@ -17,6 +17,7 @@
 mod chrome;
 mod content;
 mod metadata;
+mod parse;
 mod scan;
 #[cfg(test)]
 mod tests;
@@ -25,14 +26,14 @@ mod walker;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
-use scraper::Html;
 
 use self::chrome::{Chrome, DROPPED_TAGS};
 use self::content::{CONTAINER_TAGS, main_content};
 use self::metadata::metadata;
+use self::parse::parse;
 use self::scan::prepare_markup;
 use self::walker::{BLOCK_TAGS, PREFORMATTED_TAGS, Walker};
-use crate::document::{Document, collapse_whitespace};
+use crate::document::Document;
 
 /// Elements nested deeper than this are read as running text, without further structure.
 const MAX_STRUCTURE_DEPTH: usize = 512;
@@ -86,7 +87,7 @@ fn traits_table<T: Default>(lists: &[TraitList<T>]) -> FxHashMap<&'static str, T
 /// Parses an HTML page.
 pub fn read(text: &str) -> Document {
     let prepared = prepare_markup(text, MAX_PARSE_DEPTH);
-    let html = Html::parse_document(prepared.text.as_deref().unwrap_or(text));
+    let (html, lines) = parse(prepared.text.as_deref().unwrap_or(text));
     let meta = metadata(&html);
     let root = main_content(&html);
     // Inside an article a <header> holds its title and byline; at page level it is the masthead.
@@ -95,15 +96,15 @@ pub fn read(text: &str) -> Document {
         headers: page_level,
         class_words: true,
     };
-    let title = collapse_whitespace(&meta.title);
-    let mut walked = Walker::new(&title, strict).walk(root);
+    let mut walked = Walker::new(&meta.title, strict, &lines).walk(root);
     if walked.text_length < SHORT_CONTENT {
         let lenient = Walker::new(
-            &title,
+            &meta.title,
             Chrome {
                 class_words: false,
                 ..strict
             },
+            &lines,
         )
         .walk(root);
         if lenient.text_length > 10 * walked.text_length {

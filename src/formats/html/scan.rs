@@ -171,6 +171,7 @@ pub(super) fn prepare_markup(text: &str, limit: usize) -> Prepared {
                     if is_nav && !holds_main(&text[nav_start..end]) {
                         let buffer = out.get_or_insert_with(|| String::with_capacity(text.len()));
                         buffer.push_str(&text[copied..nav_start]);
+                        keep_line_breaks(buffer, &text[nav_start..end]);
                         copied = end;
                     }
                 }
@@ -195,7 +196,11 @@ pub(super) fn prepare_markup(text: &str, limit: usize) -> Prepared {
             nav = None;
             let buffer = out.get_or_insert_with(|| String::with_capacity(text.len()));
             buffer.push_str(&text[copied..start]);
-            buffer.push(' ');
+            // The tag still separates words; its line breaks keep the lines after it in place.
+            match line_breaks(&text[start..end]) {
+                0 => buffer.push(' '),
+                breaks => buffer.extend(std::iter::repeat_n('\n', breaks)),
+            }
             copied = end;
         }
     }
@@ -204,6 +209,22 @@ pub(super) fn prepare_markup(text: &str, limit: usize) -> Prepared {
         buffer
     });
     Prepared { text, flattened }
+}
+
+/// How many line feeds `markup` holds.
+fn line_breaks(markup: &str) -> usize {
+    markup.bytes().filter(|&b| b == b'\n').count()
+}
+
+/// Stands in for cut-out markup with a comment holding its line breaks, so that the text after it
+/// keeps its line numbers; a comment adds no text and changes no element.
+fn keep_line_breaks(buffer: &mut String, cut: &str) {
+    let breaks = line_breaks(cut);
+    if breaks > 0 {
+        buffer.push_str("<!--");
+        buffer.extend(std::iter::repeat_n('\n', breaks));
+        buffer.push_str("-->");
+    }
 }
 
 /// The markup to parse, when it differs from the page's, and whether deep markup was flattened.

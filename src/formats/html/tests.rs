@@ -7,9 +7,10 @@ use scraper::{Html, Node};
 use super::chrome::{NameWords, hides};
 use super::content::{descend_to_content, text_tallies};
 use super::metadata::{iso_day, strip_site_suffix};
+use super::parse::TextLines;
 use super::walker::text_of;
 use super::*;
-use crate::document::{Block, Kind, Section};
+use crate::document::{Block, Content, Kind, Section, contents};
 
 const ARTICLE: &str = include_str!("../../../tests/fixtures/html/article.html");
 const NO_MAIN: &str = include_str!("../../../tests/fixtures/html/no-main.html");
@@ -29,8 +30,8 @@ fn all_text(sections: &[Section]) -> String {
     text
 }
 
-fn paragraph(text: &str) -> Block {
-    Block::Paragraph(text.to_string())
+fn paragraph(text: &str) -> Content {
+    Content::Paragraph(text.to_string())
 }
 
 #[test]
@@ -57,7 +58,7 @@ fn article_page_keeps_content_and_metadata() {
         ]
     );
     assert_eq!(
-        doc.sections[0].blocks,
+        contents(&doc.sections[0].blocks),
         [
             paragraph("By Robin Vale, reviewed February 12, 2024"),
             paragraph("Legs resting on a sofa after a long walk."),
@@ -67,9 +68,9 @@ fn article_page_keeps_content_and_metadata() {
         ]
     );
     assert_eq!(
-        doc.sections[1].blocks[1..],
+        contents(&doc.sections[1].blocks)[1..],
         [
-            Block::List(vec![
+            Content::List(vec![
                 "Walking around the room".into(),
                 "Stretching the calf muscles".into(),
                 "Jiggling the legs".into(),
@@ -82,7 +83,7 @@ fn article_page_keeps_content_and_metadata() {
     );
     assert!(doc.sections[2].blocks.is_empty());
     assert_eq!(
-        doc.sections[3].blocks,
+        contents(&doc.sections[3].blocks),
         [
             paragraph(
                 "Low iron stores in the brain are linked to the condition, even when blood tests look normal."
@@ -91,12 +92,12 @@ fn article_page_keeps_content_and_metadata() {
         ]
     );
     assert_eq!(
-        doc.sections[4].blocks,
+        contents(&doc.sections[4].blocks),
         [
             paragraph("Condition | Link"),
             paragraph("Pregnancy | Symptoms often fade after birth"),
             paragraph("Symptoms that wake you every night deserve a visit to a clinician."),
-            Block::Preformatted(
+            Content::Preformatted(
                 "Screen before treating:\n  ferritin  < 75 ng/mL\n  transferrin saturation < 20 %".into()
             ),
         ]
@@ -135,7 +136,7 @@ fn without_main_or_article_the_densest_container_wins() {
     assert_eq!(paths(&doc), ["Why feet get cold", "Keeping them warm"]);
     assert_eq!(doc.sections[0].blocks.len(), 3);
     assert!(
-        matches!(&doc.sections[0].blocks[2], Block::Paragraph(p) if p.starts_with("Cold feet at night")),
+        matches!(&doc.sections[0].blocks[2].content, Content::Paragraph(p) if p.starts_with("Cold feet at night")),
         "{:?}",
         doc.sections[0].blocks
     );
@@ -207,7 +208,7 @@ fn a_large_saved_page_drops_its_chrome() {
     }
     assert_eq!(paths(&doc), expected);
     assert_eq!(
-        doc.sections[0].blocks,
+        contents(&doc.sections[0].blocks),
         [
             paragraph("By Mara Quill and Tobias Wren, 3 November 2022"),
             paragraph("Jars of dried bean seed waiting for labels."),
@@ -226,9 +227,9 @@ fn a_large_saved_page_drops_its_chrome() {
         .sections
         .iter()
         .flat_map(|s| &s.blocks)
-        .filter_map(|block| match block {
-            Block::List(items) => Some(items),
-            Block::Paragraph(_) | Block::Preformatted(_) => None,
+        .filter_map(|block| match &block.content {
+            Content::List(items) => Some(items),
+            Content::Paragraph(_) | Content::Preformatted(_) => None,
         })
         .collect();
     assert_eq!(lists.len(), 24);
@@ -237,12 +238,15 @@ fn a_large_saved_page_drops_its_chrome() {
     assert!(lists[3][6].starts_with("Nested reminder 3: "));
     let worked = &doc.sections[3];
     assert_eq!(worked.path.last().map(String::as_str), Some("A worked example"));
-    assert_eq!(worked.blocks[0], paragraph("Crop | Packets out | Packets back"));
-    assert_eq!(worked.blocks[1], paragraph("Record crop 0.0 | 10 | 5"));
-    assert_eq!(worked.blocks[5], paragraph("Term 0"));
     assert_eq!(
-        worked.blocks[7],
-        Block::Preformatted("germinated = 6 of 10 seeds".into())
+        contents(&worked.blocks)[0],
+        paragraph("Crop | Packets out | Packets back")
+    );
+    assert_eq!(contents(&worked.blocks)[1], paragraph("Record crop 0.0 | 10 | 5"));
+    assert_eq!(contents(&worked.blocks)[5], paragraph("Term 0"));
+    assert_eq!(
+        contents(&worked.blocks)[7],
+        Content::Preformatted("germinated = 6 of 10 seeds".into())
     );
 
     for chrome in [
@@ -371,7 +375,7 @@ fn a_fifty_thousand_deep_tree_is_walked_and_dropped_without_recursion() {
         let outermost = root.first_child().unwrap();
         assert_eq!(descend_to_content(outermost, &tallies).id(), id);
         assert_eq!(text_of(root, Chrome::PAGE), "bottom text");
-        let walked = Walker::new("", Chrome::PAGE).walk(root);
+        let walked = Walker::new("", Chrome::PAGE, &TextLines::default()).walk(root);
         assert!(walked.truncated);
         assert_eq!(all_text(&walked.sections), "bottom text\n");
         drop(tree);
@@ -416,7 +420,10 @@ fn sloppy_but_shallow_markup_is_not_flattened() {
     assert!(doc.warnings.is_empty());
     assert_eq!(paths(&doc), ["", "Later"]);
     assert_eq!(doc.sections[0].blocks.len(), 3_000);
-    assert_eq!(doc.sections[1].blocks, [paragraph("after the heading")]);
+    assert_eq!(
+        contents(&doc.sections[1].blocks),
+        [paragraph("after the heading")]
+    );
 }
 
 #[test]
@@ -567,7 +574,7 @@ fn content_swallowed_by_a_chrome_name_is_read_again_without_names() {
     );
     let doc = read(&page);
     assert_eq!(paths(&doc), ["Only"]);
-    assert_eq!(doc.sections[0].blocks, [paragraph(prose.trim())]);
+    assert_eq!(contents(&doc.sections[0].blocks), [paragraph(prose.trim())]);
     // Only containers are read again: a permalink or a share link is still chrome.
     let page = page.replace(
         "<h2>Only</h2>",
@@ -575,7 +582,7 @@ fn content_swallowed_by_a_chrome_name_is_read_again_without_names() {
     );
     let doc = read(&page);
     assert_eq!(paths(&doc), ["Only"]);
-    assert_eq!(doc.sections[0].blocks, [paragraph(prose.trim())]);
+    assert_eq!(contents(&doc.sections[0].blocks), [paragraph(prose.trim())]);
 }
 
 #[test]
@@ -586,15 +593,15 @@ fn code_keeps_its_lines_and_its_place_in_a_list() {
                 <li>Run it.</li></ol><pre>a<br>b</pre></main></body></html>";
     let doc = read(page);
     assert_eq!(
-        doc.sections[0].blocks,
+        contents(&doc.sections[0].blocks),
         [
             paragraph("Set it up:"),
-            Block::List(vec!["Import it:".into()]),
-            Block::Preformatted(
+            Content::List(vec!["Import it:".into()]),
+            Content::Preformatted(
                 "import asyncio\n\ndef main():\n    loop = asyncio.get_running_loop()".into()
             ),
-            Block::List(vec!["Run it.".into()]),
-            Block::Preformatted("a\nb".into()),
+            Content::List(vec!["Run it.".into()]),
+            Content::Preformatted("a\nb".into()),
         ]
     );
 }
@@ -613,15 +620,15 @@ fn footnotes_and_citations_are_content_one_item_each() {
                 </main></body></html>";
     let doc = read(page);
     assert_eq!(
-        doc.sections[0].blocks,
+        contents(&doc.sections[0].blocks),
         [
             paragraph("Loopback is on by default.[1]"),
-            Block::List(vec!["[1] Handy for candump.".into(), "[2] Second note.".into()]),
+            Content::List(vec!["[1] Handy for candump.".into(), "[2] Second note.".into()]),
         ]
     );
     assert_eq!(
-        doc.sections[1].blocks,
-        [Block::List(vec![
+        contents(&doc.sections[1].blocks),
+        [Content::List(vec![
             "[sev] Secure Encrypted Virtualization (SEV)".into()
         ])]
     );
@@ -635,7 +642,7 @@ fn a_table_row_is_one_paragraph_whatever_its_cells_hold() {
                 <ul><li>when running</li></ul></td></tr><tr><td>b</td><td>c</td></tr></table></main></body></html>";
     let doc = read(page);
     assert_eq!(
-        doc.sections[0].blocks,
+        contents(&doc.sections[0].blocks),
         [
             paragraph("get_loop() | Returns the loop. when running"),
             paragraph("b | c")
@@ -676,4 +683,62 @@ fn site_suffixes_come_off_titles_only_when_they_name_the_site() {
     );
     assert_eq!(iso_day("2023-05-04T10:00:00Z"), Some("2023-05-04"));
     assert_eq!(iso_day("May 4, 2023"), None);
+}
+
+/// Each block's first and last line, with its text pieces.
+fn lines_and_texts(doc: &Document) -> Vec<(u32, u32, String)> {
+    doc.sections
+        .iter()
+        .flat_map(|s| &s.blocks)
+        .map(|block| {
+            let lines = block.lines.expect("HTML blocks know their lines");
+            (
+                lines.first,
+                lines.last,
+                block.texts().collect::<Vec<_>>().join("/"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn blocks_know_the_lines_their_text_stands_on() {
+    let page = "<!doctype html>\n<html><head><title>T</title></head>\n<body><main>\n<p>one\ntwo\n</p>\n\
+                <p>three <b>four</b>\nfive</p><ul>\n<li>a</li>\n<li>b\n</li></ul>\n<table>\n\
+                <tr><td>x</td>\n<td>y</td></tr>\r\n<tr><td>z</td></tr></table>\n\
+                <pre>\ncode 1\n  code 2\n</pre>\n<p>last &amp;\nend</p>\n</main></body></html>\n";
+    let expected = [
+        (4, 5, "one two"),
+        (7, 8, "three four five"),
+        (9, 10, "a/b"),
+        (13, 14, "x | y"),
+        (15, 15, "z"),
+        (17, 18, "code 1\n  code 2"),
+        (20, 21, "last & end"),
+    ];
+    let expected: Vec<_> = expected
+        .map(|(first, last, text)| (first, last, text.to_string()))
+        .into();
+    assert_eq!(lines_and_texts(&read(page)), expected);
+}
+
+#[test]
+fn markup_cut_or_flattened_before_parsing_keeps_the_lines_after_it() {
+    let nav = "<nav>\n<ul>\n<li>Home</li>\n</ul>\n</nav>";
+    let page = format!("<body>{nav}\n<main><p>after the menu</p>\n<p>and more</p></main>");
+    assert_eq!(
+        lines_and_texts(&read(&page)),
+        [
+            (6, 6, "after the menu".to_string()),
+            (7, 7, "and more".to_string())
+        ]
+    );
+    // A tag spread over lines, removed for depth.
+    let deep = "<div>".repeat(MAX_PARSE_DEPTH) + "<span\nclass='x'\n>deep</span>\n<p>below";
+    let doc = read(&deep);
+    assert_eq!(doc.warnings.len(), 1);
+    assert_eq!(
+        lines_and_texts(&doc),
+        [(3, 3, "deep".to_string()), (4, 4, "below".to_string())]
+    );
 }

@@ -8,8 +8,9 @@ use scraper::Node;
 use scraper::node::Element;
 
 use super::chrome::{Chrome, has_word, is_dropped, is_note};
+use super::parse::TextLines;
 use super::{MAX_STRUCTURE_DEPTH, heading_level, tag_traits};
-use crate::document::{Block, SectionBuilder, collapse_whitespace, tidy_preformatted};
+use crate::document::{Block, BlockBuilder, Lines, Section, collapse_whitespace};
 
 /// ARIA roles read as a list or an entry of one. An entry becomes one list item however many
 /// blocks it holds (a citation's label and its text), as do the notes of an `<aside>`.
@@ -70,12 +71,19 @@ fn read_as(element: &Element) -> &str {
 
 /// All text under a node except in chrome (such as a heading's permalink mark), white space collapsed.
 pub(super) fn text_of(node: NodeRef<'_, Node>, chrome: Chrome) -> String {
-    collapse_whitespace(&gather_text(node, chrome, ' '))
+    collapse_whitespace(&gather_text(node, chrome, ' ', None).0)
 }
 
-/// All text under a node except in chrome, as it stands, with `line_break` for each `<br>`.
-fn gather_text(node: NodeRef<'_, Node>, chrome: Chrome, line_break: char) -> String {
+/// All text under a node except in chrome, as it stands, with `line_break` for each `<br>`, and
+/// the lines it stands on when `lines` are known.
+fn gather_text(
+    node: NodeRef<'_, Node>,
+    chrome: Chrome,
+    line_break: char,
+    lines: Option<&TextLines>,
+) -> (String, Option<Lines>) {
     let mut text = String::new();
+    let mut span = None;
     let mut skipping = None;
     for edge in node.traverse() {
         match edge {
@@ -84,19 +92,22 @@ fn gather_text(node: NodeRef<'_, Node>, chrome: Chrome, line_break: char) -> Str
                     skipping = Some(inner.id())
                 }
                 Node::Element(element) if element.name() == "br" => text.push(line_break),
-                Node::Text(chunk) => text.push_str(chunk),
+                Node::Text(chunk) => {
+                    text.push_str(chunk);
+                    span = Lines::cover(span, lines.and_then(|lines| lines.of(inner.id(), chunk)));
+                }
                 _ => {}
             },
             Edge::Close(inner) if skipping == Some(inner.id()) => skipping = None,
             _ => {}
         }
     }
-    text
+    (text, span)
 }
 
 /// What one walk over the content produced.
 pub(super) struct Walked {
-    pub(super) sections: Vec<crate::document::Section>,
+    pub(super) sections: Vec<Section>,
     /// Characters of text in all blocks.
     pub(super) text_length: usize,
     /// Whether structure deeper than [`MAX_STRUCTURE_DEPTH`] was read as plain text.
@@ -105,31 +116,22 @@ pub(super) struct Walked {
 
 /// Turns the content tree into sections and blocks.
 pub(super) struct Walker<'t> {
-    builder: SectionBuilder,
+    builder: BlockBuilder,
     chrome: Chrome,
-    buffer: String,
-    list_items: Vec<String>,
-    list_depth: usize,
     /// How many table cells are open around the current node.
     cell_depth: usize,
-    title: &'t str,
-    seen_heading: bool,
-    text_length: usize,
+    lines: &'t TextLines,
 }
 
 impl<'t> Walker<'t> {
-    /// A walker that takes an h1 equal to `title` for the title and skips `chrome`.
-    pub(super) fn new(title: &'t str, chrome: Chrome) -> Self {
+    /// A walker that takes an h1 equal to `title` for the title, skips `chrome` and finds the
+    /// source lines of text in `lines`.
+    pub(super) fn new(title: &str, chrome: Chrome, lines: &'t TextLines) -> Self {
         Walker {
-            builder: SectionBuilder::default(),
+            builder: BlockBuilder::new(title),
             chrome,
-            buffer: String::new(),
-            list_items: Vec::new(),
-            list_depth: 0,
             cell_depth: 0,
-            title,
-            seen_heading: false,
-            text_length: 0,
+            lines,
         }
     }
 
@@ -143,7 +145,7 @@ impl<'t> Walker<'t> {
                 Edge::Open(node) if skipping.is_none() => {
                     depth += 1;
                     match node.value() {
-                        Node::Text(text) => self.buffer.push_str(text),
+                        Node::Text(text) => self.builder.text(text, self.lines.of(node.id(), text)),
                         Node::Element(element)
                             if node.id() != root.id() && is_dropped(node, element, self.chrome) =>
                         {
@@ -152,16 +154,17 @@ impl<'t> Walker<'t> {
                         // Past the depth limit only text counts, but a <br> still separates words.
                         Node::Element(_) if depth > MAX_STRUCTURE_DEPTH => {
                             truncated = true;
-                            self.buffer.push(' ');
+                            self.builder.space();
                         }
                         Node::Element(element) => match heading_level(element.name()) {
                             Some(level) => {
-                                self.heading(level, node);
+                                self.builder.heading_or_title(level, &text_of(node, self.chrome));
                                 skipping = Some(node.id());
                             }
                             // In a table cell, code runs on with the row like everything else.
                             None if tag_traits(element.name()).preformatted && self.cell_depth == 0 => {
-                                self.preformatted(node);
+                                let (text, lines) = gather_text(node, self.chrome, '\n', Some(self.lines));
+                                self.builder.preformatted(&text, lines);
                                 skipping = Some(node.id());
                             }
                             None => self.open(read_as(element)),
@@ -176,7 +179,7 @@ impl<'t> Walker<'t> {
                 Edge::Close(node) if skipping.is_none() => {
                     if let Node::Element(element) = node.value() {
                         if depth > MAX_STRUCTURE_DEPTH {
-                            self.buffer.push(' ');
+                            self.builder.space();
                         } else {
                             self.close(read_as(element));
                         }
@@ -186,11 +189,16 @@ impl<'t> Walker<'t> {
                 _ => {}
             }
         }
-        self.flush();
-        self.end_list();
+        let sections = self.builder.finish();
+        let text_length = sections
+            .iter()
+            .flat_map(|section| &section.blocks)
+            .flat_map(Block::texts)
+            .map(str::len)
+            .sum();
         Walked {
-            sections: self.builder.finish(),
-            text_length: self.text_length,
+            sections,
+            text_length,
             truncated,
         }
     }
@@ -200,21 +208,15 @@ impl<'t> Walker<'t> {
         // Inside a table cell, paragraphs and lists run on: the row is the paragraph.
         if self.cell_depth > 0 {
             self.cell_depth += usize::from(matches!(tag, "td" | "th"));
-            self.buffer.push(' ');
+            self.builder.space();
             return;
         }
         match tag {
             "td" | "th" => self.cell_depth += 1,
-            "ul" | "ol" | "menu" => {
-                self.flush();
-                self.list_depth += 1;
-            }
-            "li" => self.flush(),
-            "br" => self.buffer.push(' '),
-            // Paragraphs inside a list item belong to the item, as in Markdown.
-            _ if tag_traits(tag).block && self.list_depth > 0 => self.buffer.push(' '),
-            _ if tag_traits(tag).block => self.flush(),
-            _ => {}
+            "ul" | "ol" | "menu" => self.builder.open_list(),
+            "li" => self.builder.end_paragraph(),
+            "br" => self.builder.space(),
+            _ => self.block_boundary(tag),
         }
     }
 
@@ -222,76 +224,29 @@ impl<'t> Walker<'t> {
     fn close(&mut self, tag: &str) {
         if matches!(tag, "td" | "th") {
             self.cell_depth = self.cell_depth.saturating_sub(1);
-            self.buffer.push_str(" | ");
+            self.builder.end_cell();
             return;
         }
         if self.cell_depth > 0 {
-            self.buffer.push(' ');
+            self.builder.space();
             return;
         }
         match tag {
-            "ul" | "ol" | "menu" => {
-                self.flush();
-                self.list_depth = self.list_depth.saturating_sub(1);
-                if self.list_depth == 0 {
-                    self.end_list();
-                }
+            "ul" | "ol" | "menu" => self.builder.close_list(),
+            "li" => self.builder.end_paragraph(),
+            _ => self.block_boundary(tag),
+        }
+    }
+
+    /// Where a block element opens or closes, the running paragraph ends; inside a list it runs
+    /// on, since paragraphs inside a list item belong to the item, as in Markdown.
+    fn block_boundary(&mut self, tag: &str) {
+        if tag_traits(tag).block {
+            if self.builder.in_list() {
+                self.builder.space();
+            } else {
+                self.builder.end_paragraph();
             }
-            "li" => self.flush(),
-            _ if tag_traits(tag).block && self.list_depth > 0 => self.buffer.push(' '),
-            _ if tag_traits(tag).block => self.flush(),
-            _ => {}
-        }
-    }
-
-    /// Opens a section for a heading element, unless it is the title.
-    fn heading(&mut self, level: u8, node: NodeRef<'_, Node>) {
-        self.flush();
-        // A heading inside a list ends the list, so its items stay in the section above.
-        self.end_list();
-        let text = text_of(node, self.chrome);
-        if text.is_empty() {
-            return;
-        }
-        let first = !self.seen_heading;
-        self.seen_heading = true;
-        // The page's h1 usually repeats the title; it is the title, not a section.
-        if level == 1 && first && text.to_lowercase() == self.title.to_lowercase() {
-            return;
-        }
-        self.builder.heading(level, &text);
-    }
-
-    /// Emits a `<pre>` as one preformatted block, after the running paragraph and any open list,
-    /// so that the text keeps its order.
-    fn preformatted(&mut self, node: NodeRef<'_, Node>) {
-        self.flush();
-        self.end_list();
-        let text = tidy_preformatted(&gather_text(node, self.chrome, '\n'));
-        self.text_length += text.len();
-        self.builder.block(Block::Preformatted(text));
-    }
-
-    /// Ends the running paragraph or list item.
-    fn flush(&mut self) {
-        let text = collapse_whitespace(self.buffer.trim_end_matches([' ', '|']));
-        self.buffer.clear();
-        if text.is_empty() {
-            return;
-        }
-        self.text_length += text.len();
-        if self.list_depth > 0 {
-            self.list_items.push(text);
-        } else {
-            self.builder.block(Block::Paragraph(text));
-        }
-    }
-
-    /// Emits the items gathered so far as one list.
-    fn end_list(&mut self) {
-        if !self.list_items.is_empty() {
-            self.builder
-                .block(Block::List(std::mem::take(&mut self.list_items)));
         }
     }
 }
