@@ -1,6 +1,7 @@
 //! Format readers: pure functions from a file's bytes to a [`Document`]. One module per format;
 //! none of them touches the disk or the index.
 
+mod decode;
 mod front_matter;
 pub mod html;
 pub mod markdown;
@@ -54,7 +55,7 @@ pub fn read(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Docume
     let mut document = match format {
         Format::Pdf => pdf::read(bytes)?,
         Format::Markdown | Format::Text | Format::Html => {
-            let (text, decode_warning) = decode_text(bytes)?;
+            let (text, decode_warning) = decode::decode(bytes, format == Format::Html)?;
             let mut document = match format {
                 Format::Markdown => markdown::read(&text)?,
                 Format::Html => html::read(&text),
@@ -70,62 +71,3 @@ pub fn read(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Docume
     Ok(document)
 }
 
-/// Decodes UTF-8 (BOM or not) and UTF-16 with a BOM; invalid UTF-8 is decoded lossily with a warning.
-fn decode_text(bytes: &[u8]) -> Result<(String, Option<String>), ReadError> {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return decode_utf8(rest);
-    }
-    let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|pair| from([pair[0], pair[1]]))
-            .collect();
-        let text = String::from_utf16_lossy(&units);
-        let warning = (text.contains('\u{FFFD}') || rest.len() % 2 == 1)
-            .then(|| "invalid UTF-16 replaced with U+FFFD".to_string());
-        (text, warning)
-    };
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return Ok(utf16(rest, u16::from_le_bytes));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return Ok(utf16(rest, u16::from_be_bytes));
-    }
-    if bytes.contains(&0) {
-        return Err(ReadError::Binary);
-    }
-    decode_utf8(bytes)
-}
-
-fn decode_utf8(bytes: &[u8]) -> Result<(String, Option<String>), ReadError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok((text.to_string(), None)),
-        Err(error) => Ok((
-            String::from_utf8_lossy(bytes).into_owned(),
-            Some(format!(
-                "invalid UTF-8 at byte {}, decoded lossily",
-                error.valid_up_to()
-            )),
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_utf16_with_bom_and_flags_binary() {
-        let mut bytes = vec![0xFF, 0xFE];
-        bytes.extend("Título".encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(decode_text(&bytes).unwrap(), ("Título".to_string(), None));
-        assert_eq!(decode_text(b"a\0b"), Err(ReadError::Binary));
-    }
-
-    #[test]
-    fn invalid_utf8_is_lossy_with_a_warning() {
-        let (text, warning) = decode_text(b"caf\xE9 au lait").unwrap();
-        assert_eq!(text, "caf\u{FFFD} au lait");
-        assert!(warning.unwrap().contains("byte 3"));
-    }
-}
