@@ -4,6 +4,7 @@
 mod decode;
 mod front_matter;
 pub mod html;
+pub mod man;
 pub mod markdown;
 pub mod pdf;
 pub mod text;
@@ -21,6 +22,8 @@ pub enum Format {
     Pdf,
     /// An HTML page.
     Html,
+    /// A manual page in roff (the man or mdoc macros).
+    Man,
 }
 
 impl Format {
@@ -31,9 +34,17 @@ impl Format {
             "txt" | "text" => Some(Format::Text),
             "pdf" => Some(Format::Pdf),
             "html" | "htm" | "xhtml" => Some(Format::Html),
+            extension if is_manual_section(extension) => Some(Format::Man),
             _ => None,
         }
     }
+}
+
+/// Whether an extension names a manual section: a digit from 1 to 9, then letters only (`1`,
+/// `3pm`, `1p`, `3ssl`), so that numbered files such as `notes.2024` are not taken for pages.
+fn is_manual_section(extension: &str) -> bool {
+    let mut chars = extension.chars();
+    chars.next().is_some_and(|c| ('1'..='9').contains(&c)) && chars.all(|c| c.is_ascii_alphabetic())
 }
 
 /// Why a file could not be turned into a document.
@@ -54,11 +65,12 @@ pub enum ReadError {
 pub fn read(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Document, ReadError> {
     let mut document = match format {
         Format::Pdf => pdf::read(bytes)?,
-        Format::Markdown | Format::Text | Format::Html => {
+        Format::Markdown | Format::Text | Format::Html | Format::Man => {
             let (text, decode_warning) = decode::decode(bytes, format == Format::Html)?;
             let mut document = match format {
                 Format::Markdown => markdown::read(&text)?,
                 Format::Html => html::read(&text),
+                Format::Man => man::read(&text),
                 _ => text::read(&text),
             };
             document.warnings.extend(decode_warning);
@@ -71,3 +83,21 @@ pub fn read(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Docume
     Ok(document)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_sections_are_man_pages_and_numbered_files_are_not() {
+        for extension in ["1", "8", "3pm", "1p", "3SSL"] {
+            assert_eq!(
+                Format::from_extension(extension),
+                Some(Format::Man),
+                "{extension}"
+            );
+        }
+        for extension in ["0", "10", "2024", "x1", "1-old"] {
+            assert_eq!(Format::from_extension(extension), None, "{extension}");
+        }
+    }
+}
