@@ -561,6 +561,50 @@ mod tests {
     }
 
     #[test]
+    fn the_title_rule_sets_case_and_white_space_aside() {
+        assert!(repeats_title("  Leg\n NUMBNESS ", "Leg Numbness"));
+        assert!(!repeats_title("Leg Numbness Causes", "Leg Numbness"));
+        assert!(!repeats_title("", ""));
+        let mut builder = BlockBuilder::new("Leg Numbness");
+        builder.heading_or_title(1, "leg numbness");
+        builder.heading_or_title(1, "Leg Numbness");
+        let mut untitled = BlockBuilder::new("");
+        untitled.heading_or_title(2, "Causes");
+        untitled.heading_or_title(1, "Late Title");
+        assert_eq!(untitled.title(), "");
+        let paths = |builder: BlockBuilder| builder.finish().into_iter().map(|s| s.path).collect::<Vec<_>>();
+        // Only the first heading can be the title.
+        assert_eq!(paths(builder), [["Leg Numbness"]]);
+        assert_eq!(paths(untitled), [vec!["Causes"], vec!["Late Title"]]);
+        let mut named = BlockBuilder::new("");
+        named.heading_or_title(1, "Sciatica");
+        assert_eq!(named.title(), "Sciatica");
+    }
+
+    #[test]
+    fn table_rows_separate_cells_and_keep_the_text_they_hold() {
+        let mut builder = BlockBuilder::default();
+        for row in [["a", "b |"], ["", "c"], ["", ""]] {
+            for cell in row {
+                builder.text(cell, Some(Lines::at(3)));
+                builder.text("\n  ", None);
+                builder.end_cell();
+            }
+            builder.end_paragraph();
+        }
+        let sections = builder.finish();
+        // No separator after the last cell, nor a paragraph for a row of empty cells.
+        assert_eq!(
+            contents(&sections[0].blocks),
+            [
+                Content::Paragraph("a | b |".into()),
+                Content::Paragraph("| c".into())
+            ]
+        );
+        assert_eq!(sections[0].blocks[0].lines, Some(Lines::at(3)));
+    }
+
+    #[test]
     fn preformatted_text_keeps_indentation_and_loses_only_blank_edges() {
         assert_eq!(
             tidy_preformatted("\r\n\n  fn main() {  \r\n\n\n\n      run();\n  }\n\n"),

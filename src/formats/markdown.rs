@@ -137,42 +137,7 @@ fn heading_number(level: HeadingLevel) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Content, Kind, Role, contents};
-
-    const ARTICLE: &str = "---\ntitle: Leg Numbness\nkind: article\n---\n# Leg Numbness\n\nLead text.\n\n## Causes\n\nSeveral conditions:\n\n- Neuropathy\n- Herniated *disc*\n  - nested item\n\n### Circulatory\n\nBlood flow.\n\n## Empty\n\n## References\n\n- Numbness. Mayo Clinic. May 4, 2023.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n";
-
-    #[test]
-    fn headings_give_paths_and_h1_title_is_not_a_section() {
-        let doc = read(ARTICLE).unwrap();
-        assert_eq!(doc.meta.title, "Leg Numbness");
-        assert_eq!(doc.meta.kind, Some(Kind::Article));
-        let paths: Vec<_> = doc.sections.iter().map(|s| s.path.join(" > ")).collect();
-        assert_eq!(
-            paths,
-            ["", "Causes", "Causes > Circulatory", "Empty", "References"]
-        );
-        assert_eq!(
-            contents(&doc.sections[0].blocks),
-            [Content::Paragraph("Lead text.".into())]
-        );
-        assert_eq!(
-            contents(&doc.sections[1].blocks),
-            [
-                Content::Paragraph("Several conditions:".into()),
-                Content::List(vec![
-                    "Neuropathy".into(),
-                    "Herniated disc".into(),
-                    "nested item".into()
-                ]),
-            ]
-        );
-        assert!(doc.sections[3].blocks.is_empty());
-        assert_eq!(doc.sections[4].role, Role::References);
-        assert_eq!(
-            contents(&doc.sections[4].blocks)[1],
-            Content::Paragraph("a | b".into())
-        );
-    }
+    use crate::document::{Content, contents};
 
     #[test]
     fn code_blocks_keep_their_lines_and_split_the_list_around_them() {
@@ -189,12 +154,5 @@ mod tests {
                 Content::Preformatted("indented(code)".into()),
             ]
         );
-    }
-
-    #[test]
-    fn untitled_document_takes_its_first_h1() {
-        let doc = read("# Sciatica\n\nPain along the nerve.\n").unwrap();
-        assert_eq!(doc.meta.title, "Sciatica");
-        assert_eq!(doc.sections[0].path, Vec::<String>::new());
     }
 }

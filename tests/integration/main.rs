@@ -2,4 +2,5 @@
 //! `citedex` binary on temporary knowledge bases.
 
 mod cli;
+mod formats;
 mod util;
