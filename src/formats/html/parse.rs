@@ -6,12 +6,12 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 
-use ego_tree::NodeId;
+use ego_tree::{NodeId, NodeRef};
 use html5ever::tendril::{StrTendril, TendrilSink};
 use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::{Attribute, QualName};
 use rustc_hash::FxHashMap;
-use scraper::{Html, HtmlTreeSink};
+use scraper::{Html, HtmlTreeSink, Node};
 
 use crate::document::Lines;
 
@@ -61,9 +61,21 @@ struct LineSink {
 }
 
 impl LineSink {
-    /// Notes that text node `id` now ends on the current line.
-    fn note(&self, id: NodeId) {
-        self.ends.borrow_mut().insert(id, self.line.get());
+    /// When text was just added, notes that the text node `find` reaches from `node` now ends on
+    /// the current line.
+    fn note_text(
+        &self,
+        text: bool,
+        node: NodeId,
+        find: impl for<'a> FnOnce(NodeRef<'a, Node>) -> Option<NodeRef<'a, Node>>,
+    ) {
+        if !text {
+            return;
+        }
+        let html = self.inner.0.borrow();
+        if let Some(found) = html.tree.get(node).and_then(find) {
+            self.ends.borrow_mut().insert(found.id(), self.line.get());
+        }
     }
 }
 
@@ -86,36 +98,14 @@ impl TreeSink for LineSink {
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
         let text = matches!(child, NodeOrText::AppendText(_));
         self.inner.append(parent, child);
-        if text {
-            // The text became the parent's last child, or was added to it.
-            let last = self
-                .inner
-                .0
-                .borrow()
-                .tree
-                .get(*parent)
-                .and_then(|p| p.last_child().map(|c| c.id()));
-            if let Some(id) = last {
-                self.note(id);
-            }
-        }
+        // The text became the parent's last child, or was added to it.
+        self.note_text(text, *parent, |parent| parent.last_child());
     }
 
     fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
         let text = matches!(new_node, NodeOrText::AppendText(_));
         self.inner.append_before_sibling(sibling, new_node);
-        if text {
-            let before = self
-                .inner
-                .0
-                .borrow()
-                .tree
-                .get(*sibling)
-                .and_then(|s| s.prev_sibling().map(|p| p.id()));
-            if let Some(id) = before {
-                self.note(id);
-            }
-        }
+        self.note_text(text, *sibling, |sibling| sibling.prev_sibling());
     }
 
     // scraper's version calls its own `append` methods, which would pass by the notes.
