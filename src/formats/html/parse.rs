@@ -1,10 +1,11 @@
 //! Parsing: html5ever builds scraper's tree through a tree sink that wraps scraper's own and
-//! notes, for every text node, the source line where its text ends. The tokenizer counts lines
-//! and tells the sink the line of each token before the tree builder hands it on, so the lines
-//! cost one table entry per text node and no second pass over the markup.
+//! notes, for every text node that holds more than white space, the source lines its text
+//! stands on. The tokenizer counts lines and tells the sink the line of each token before the
+//! tree builder adds the token's text, so the lines cost a glance at each piece of text and one
+//! table entry per text node, and no second pass over the markup.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 
 use ego_tree::{NodeId, NodeRef};
 use html5ever::tendril::{StrTendril, TendrilSink};
@@ -20,7 +21,11 @@ pub(super) fn parse(markup: &str) -> (Html, TextLines) {
     let sink = LineSink {
         inner: HtmlTreeSink::new(Html::new_document()),
         line: Cell::new(1),
-        ends: RefCell::default(),
+        // Room for a text node every hundred bytes or so, which pages seldom outgrow.
+        spans: RefCell::new(FxHashMap::with_capacity_and_hasher(
+            markup.len() / 100,
+            Default::default(),
+        )),
     };
     html5ever::parse_document(sink, Default::default()).one(markup)
 }
@@ -28,27 +33,31 @@ pub(super) fn parse(markup: &str) -> (Html, TextLines) {
 /// The source lines of the text nodes of one parsed page.
 #[derive(Debug, Default)]
 pub(super) struct TextLines {
-    /// For every text node, the line where its text ends.
-    ends: FxHashMap<NodeId, u32>,
+    /// For every text node that holds more than white space, the lines from its first to its
+    /// last character that is not white space.
+    spans: FxHashMap<NodeId, Lines>,
 }
 
 impl TextLines {
-    /// The lines that the text of node `id`, `text`, stands on from its first to its last
-    /// character that is not white space; `None` for white space or a node made after parsing.
-    pub(super) fn of(&self, id: NodeId, text: &str) -> Option<Lines> {
-        let end = *self.ends.get(&id)?;
-        let start = text.len() - text.trim_start().len();
-        let stop = text.trim_end().len();
-        if start >= stop {
-            return None;
-        }
-        let line_breaks = |part: &str| part.bytes().filter(|&b| b == b'\n').count() as u32;
-        let last = end.saturating_sub(line_breaks(&text[stop..]));
-        Some(Lines {
-            first: last.saturating_sub(line_breaks(&text[start..stop])),
-            last,
-        })
+    /// The lines text node `id` stands on; `None` for white space or a node made after parsing.
+    pub(super) fn of(&self, id: NodeId) -> Option<Lines> {
+        self.spans.get(&id).copied()
     }
+}
+
+/// The lines a piece of text stands on, from its first to its last character that is not HTML
+/// white space, given the line where the piece ends; `None` for white space. Bytes are read,
+/// not characters, as this runs for every piece of text of every page.
+fn span(text: &str, end: u32) -> Option<Lines> {
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let stop = bytes.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
+    let line_breaks = |part: &[u8]| memchr::memchr_iter(b'\n', part).count() as u32;
+    let last = end.saturating_sub(line_breaks(&bytes[stop..]));
+    Some(Lines {
+        first: last.saturating_sub(line_breaks(&bytes[start..stop])),
+        last,
+    })
 }
 
 /// scraper's tree sink, with the current line noted for the text nodes it makes or extends.
@@ -56,25 +65,37 @@ struct LineSink {
     inner: HtmlTreeSink,
     /// The line of the token being built into the tree.
     line: Cell<u32>,
-    /// For every text node, the line of the last token whose text went into it.
-    ends: RefCell<FxHashMap<NodeId, u32>>,
+    /// The lines of the text nodes made or extended so far.
+    spans: RefCell<FxHashMap<NodeId, Lines>>,
 }
 
 impl LineSink {
-    /// When text was just added, notes that the text node `find` reaches from `node` now ends on
-    /// the current line.
-    fn note_text(
+    /// The lines of `child` when it is text, read on the current line (where its token ends).
+    fn span_of(&self, child: &NodeOrText<NodeId>) -> Option<Lines> {
+        match child {
+            NodeOrText::AppendText(text) => span(text, self.line.get()),
+            NodeOrText::AppendNode(_) => None,
+        }
+    }
+
+    /// Notes that `added`, just added to the text node that `find` reaches from `node`, stands
+    /// on those lines.
+    fn note(
         &self,
-        text: bool,
+        added: Option<Lines>,
         node: NodeId,
         find: impl for<'a> FnOnce(NodeRef<'a, Node>) -> Option<NodeRef<'a, Node>>,
     ) {
-        if !text {
+        let Some(added) = added else {
             return;
-        }
+        };
         let html = self.inner.0.borrow();
-        if let Some(found) = html.tree.get(node).and_then(find) {
-            self.ends.borrow_mut().insert(found.id(), self.line.get());
+        if let Some(text_node) = html.tree.get(node).and_then(find) {
+            self.spans
+                .borrow_mut()
+                .entry(text_node.id())
+                .and_modify(|lines| lines.last = added.last)
+                .or_insert(added);
         }
     }
 }
@@ -82,11 +103,11 @@ impl LineSink {
 impl TreeSink for LineSink {
     type Handle = NodeId;
     type Output = (Html, TextLines);
-    type ElemName<'a> = <HtmlTreeSink as TreeSink>::ElemName<'a>;
+    type ElemName<'a> = Ref<'a, QualName>;
 
     fn finish(self) -> Self::Output {
         let lines = TextLines {
-            ends: self.ends.into_inner(),
+            spans: self.spans.into_inner(),
         };
         (self.inner.finish(), lines)
     }
@@ -96,16 +117,16 @@ impl TreeSink for LineSink {
     }
 
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
-        let text = matches!(child, NodeOrText::AppendText(_));
+        let added = self.span_of(&child);
         self.inner.append(parent, child);
         // The text became the parent's last child, or was added to it.
-        self.note_text(text, *parent, |parent| parent.last_child());
+        self.note(added, *parent, |parent| parent.last_child());
     }
 
     fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
-        let text = matches!(new_node, NodeOrText::AppendText(_));
+        let added = self.span_of(&new_node);
         self.inner.append_before_sibling(sibling, new_node);
-        self.note_text(text, *sibling, |sibling| sibling.prev_sibling());
+        self.note(added, *sibling, |sibling| sibling.prev_sibling());
     }
 
     // scraper's version calls its own `append` methods, which would pass by the notes.
@@ -137,8 +158,13 @@ impl TreeSink for LineSink {
         self.inner.get_document()
     }
 
+    // Written here rather than passed on, as the tree builder asks for names all the time and
+    // scraper's version is not inlined across crates.
     fn elem_name<'a>(&'a self, target: &'a NodeId) -> Self::ElemName<'a> {
-        self.inner.elem_name(target)
+        Ref::map(self.inner.0.borrow(), |html| {
+            let element = html.tree.get(*target).and_then(|node| node.value().as_element());
+            &element.expect("the tree builder names elements only").name
+        })
     }
 
     fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
@@ -162,7 +188,7 @@ impl TreeSink for LineSink {
     }
 
     fn same_node(&self, x: &NodeId, y: &NodeId) -> bool {
-        self.inner.same_node(x, y)
+        x == y
     }
 
     fn set_quirks_mode(&self, mode: QuirksMode) {

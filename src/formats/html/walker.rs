@@ -94,7 +94,7 @@ fn gather_text(
                 Node::Element(element) if element.name() == "br" => text.push(line_break),
                 Node::Text(chunk) => {
                     text.push_str(chunk);
-                    span = Lines::cover(span, lines.and_then(|lines| lines.of(inner.id(), chunk)));
+                    span = Lines::cover(span, lines.and_then(|lines| lines.of(inner.id())));
                 }
                 _ => {}
             },
@@ -145,7 +145,7 @@ impl<'t> Walker<'t> {
                 Edge::Open(node) if skipping.is_none() => {
                     depth += 1;
                     match node.value() {
-                        Node::Text(text) => self.builder.text(text, self.lines.of(node.id(), text)),
+                        Node::Text(text) => self.builder.text(text, self.lines.of(node.id())),
                         Node::Element(element)
                             if node.id() != root.id() && is_dropped(node, element, self.chrome) =>
                         {
