@@ -2,16 +2,16 @@
 //! notes, for every text node that holds more than white space, the source lines its text
 //! stands on. The tokenizer counts lines and tells the sink the line of each token before the
 //! tree builder adds the token's text, so the lines cost a glance at each piece of text and one
-//! table entry per text node, and no second pass over the markup.
+//! entry per text node, and no second pass over the markup.
 
 use std::borrow::Cow;
 use std::cell::{Cell, Ref, RefCell};
 
-use ego_tree::{NodeId, NodeRef};
+use ego_tree::NodeId;
 use html5ever::tendril::{StrTendril, TendrilSink};
 use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::{Attribute, QualName};
-use rustc_hash::FxHashMap;
+use scraper::node::Text;
 use scraper::{Html, HtmlTreeSink, Node};
 
 use crate::document::Lines;
@@ -22,10 +22,9 @@ pub(super) fn parse(markup: &str) -> (Html, TextLines) {
         inner: HtmlTreeSink::new(Html::new_document()),
         line: Cell::new(1),
         // Room for a text node every hundred bytes or so, which pages seldom outgrow.
-        spans: RefCell::new(FxHashMap::with_capacity_and_hasher(
-            markup.len() / 100,
-            Default::default(),
-        )),
+        lines: RefCell::new(TextLines {
+            spans: Vec::with_capacity(markup.len() / 100),
+        }),
     };
     html5ever::parse_document(sink, Default::default()).one(markup)
 }
@@ -33,15 +32,29 @@ pub(super) fn parse(markup: &str) -> (Html, TextLines) {
 /// The source lines of the text nodes of one parsed page.
 #[derive(Debug, Default)]
 pub(super) struct TextLines {
-    /// For every text node that holds more than white space, the lines from its first to its
-    /// last character that is not white space.
-    spans: FxHashMap<NodeId, Lines>,
+    /// Every text node that holds more than white space, in the order of their ids (the order
+    /// the parser made them in), with the lines from its first to its last character that is
+    /// not white space.
+    spans: Vec<(NodeId, Lines)>,
 }
 
 impl TextLines {
     /// The lines text node `id` stands on; `None` for white space or a node made after parsing.
     pub(super) fn of(&self, id: NodeId) -> Option<Lines> {
-        self.spans.get(&id).copied()
+        let at = self.spans.binary_search_by_key(&id, |&(node, _)| node).ok()?;
+        Some(self.spans[at].1)
+    }
+
+    /// Notes that text standing on `added` went into text node `id`.
+    fn note(&mut self, id: NodeId, added: Lines) {
+        match self.spans.last_mut() {
+            Some((last, lines)) if *last == id => lines.last = added.last,
+            Some((last, _)) if *last > id => match self.spans.binary_search_by_key(&id, |&(node, _)| node) {
+                Ok(at) => self.spans[at].1.last = added.last,
+                Err(at) => self.spans.insert(at, (id, added)),
+            },
+            _ => self.spans.push((id, added)),
+        }
     }
 }
 
@@ -66,38 +79,7 @@ struct LineSink {
     /// The line of the token being built into the tree.
     line: Cell<u32>,
     /// The lines of the text nodes made or extended so far.
-    spans: RefCell<FxHashMap<NodeId, Lines>>,
-}
-
-impl LineSink {
-    /// The lines of `child` when it is text, read on the current line (where its token ends).
-    fn span_of(&self, child: &NodeOrText<NodeId>) -> Option<Lines> {
-        match child {
-            NodeOrText::AppendText(text) => span(text, self.line.get()),
-            NodeOrText::AppendNode(_) => None,
-        }
-    }
-
-    /// Notes that `added`, just added to the text node that `find` reaches from `node`, stands
-    /// on those lines.
-    fn note(
-        &self,
-        added: Option<Lines>,
-        node: NodeId,
-        find: impl for<'a> FnOnce(NodeRef<'a, Node>) -> Option<NodeRef<'a, Node>>,
-    ) {
-        let Some(added) = added else {
-            return;
-        };
-        let html = self.inner.0.borrow();
-        if let Some(text_node) = html.tree.get(node).and_then(find) {
-            self.spans
-                .borrow_mut()
-                .entry(text_node.id())
-                .and_modify(|lines| lines.last = added.last)
-                .or_insert(added);
-        }
-    }
+    lines: RefCell<TextLines>,
 }
 
 impl TreeSink for LineSink {
@@ -106,27 +88,50 @@ impl TreeSink for LineSink {
     type ElemName<'a> = Ref<'a, QualName>;
 
     fn finish(self) -> Self::Output {
-        let lines = TextLines {
-            spans: self.spans.into_inner(),
-        };
-        (self.inner.finish(), lines)
+        (self.inner.finish(), self.lines.into_inner())
     }
 
     fn set_current_line(&self, line_number: u64) {
         self.line.set(u32::try_from(line_number).unwrap_or(u32::MAX));
     }
 
+    // Text is added here rather than passed on, to know the text node without looking for it;
+    // as in scraper's sink, text next to text joins it.
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
-        let added = self.span_of(&child);
-        self.inner.append(parent, child);
-        // The text became the parent's last child, or was added to it.
-        self.note(added, *parent, |parent| parent.last_child());
+        let NodeOrText::AppendText(text) = child else {
+            return self.inner.append(parent, child);
+        };
+        let added = span(&text, self.line.get());
+        let mut html = self.inner.0.borrow_mut();
+        let mut parent = html
+            .tree
+            .get_mut(*parent)
+            .expect("the tree builder adds to nodes it made");
+        let joined = parent.last_child().and_then(|mut last| match last.value() {
+            Node::Text(before) => {
+                before.text.push_tendril(&text);
+                Some(last.id())
+            }
+            _ => None,
+        });
+        let id = joined.unwrap_or_else(|| parent.append(Node::Text(Text { text })).id());
+        if let Some(added) = added {
+            self.lines.borrow_mut().note(id, added);
+        }
     }
 
     fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
-        let added = self.span_of(&new_node);
+        let added = match &new_node {
+            NodeOrText::AppendText(text) => span(text, self.line.get()),
+            NodeOrText::AppendNode(_) => None,
+        };
         self.inner.append_before_sibling(sibling, new_node);
-        self.note(added, *sibling, |sibling| sibling.prev_sibling());
+        // The text became the sibling's previous sibling, or was added to it.
+        let html = self.inner.0.borrow();
+        let text_node = html.tree.get(*sibling).and_then(|s| s.prev_sibling());
+        if let (Some(added), Some(text_node)) = (added, text_node) {
+            self.lines.borrow_mut().note(text_node.id(), added);
+        }
     }
 
     // scraper's version calls its own `append` methods, which would pass by the notes.
