@@ -386,6 +386,48 @@ mod tests {
     }
 
     #[test]
+    fn passages_span_the_source_lines_of_the_blocks_they_hold() {
+        let at = |first, last| Some(Lines { first, last });
+        let long: Vec<String> = (0..30).map(|i| sentence(i, 15)).collect();
+        let blocks = vec![
+            Block {
+                lines: at(3, 3),
+                ..Block::paragraph("Try these:")
+            },
+            Block {
+                lines: at(4, 5),
+                ..Block::list(vec!["walking".into(), "stretching".into()])
+            },
+            Block {
+                lines: at(7, 30),
+                ..Block::paragraph(long.join(" "))
+            },
+        ];
+        let doc = Document {
+            sections: vec![
+                section(&["A"], blocks),
+                section(&["PDF"], vec![Block::paragraph("No lines.")]),
+            ],
+            ..Document::default()
+        };
+        let lines: Vec<(Option<u32>, Option<u32>)> = chunk(&doc, ChunkSize::default())
+            .iter()
+            .map(|p| (p.line_start, p.line_end))
+            .collect();
+        // A passage that starts in the long paragraph gets all of its lines: blocks, not
+        // sentences, know where they stand.
+        assert_eq!(
+            lines,
+            [
+                (Some(3), Some(30)),
+                (Some(7), Some(30)),
+                (Some(7), Some(30)),
+                (None, None)
+            ]
+        );
+    }
+
+    #[test]
     fn a_short_tail_is_not_orphaned() {
         let text: Vec<String> = (0..13).map(|i| sentence(i, 16)).collect();
         let doc = Document {
