@@ -65,7 +65,7 @@ fn span(text: &str, end: u32) -> Option<Lines> {
     let bytes = text.as_bytes();
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
     let stop = bytes.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
-    let line_breaks = |part: &[u8]| memchr::memchr_iter(b'\n', part).count() as u32;
+    let line_breaks = |part: &[u8]| part.iter().filter(|&&b| b == b'\n').count() as u32;
     let last = end.saturating_sub(line_breaks(&bytes[stop..]));
     Some(Lines {
         first: last.saturating_sub(line_breaks(&bytes[start..stop])),

@@ -213,7 +213,7 @@ pub(super) fn prepare_markup(text: &str, limit: usize) -> Prepared {
 
 /// How many line feeds `markup` holds.
 fn line_breaks(markup: &str) -> usize {
-    memchr::memchr_iter(b'\n', markup.as_bytes()).count()
+    markup.bytes().filter(|&b| b == b'\n').count()
 }
 
 /// Stands in for cut-out markup with a comment holding its line breaks, so that the text after it
