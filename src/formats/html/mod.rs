@@ -88,7 +88,7 @@ fn traits_table<T: Default>(lists: &[TraitList<T>]) -> FxHashMap<&'static str, T
 pub fn read(text: &str) -> Document {
     let prepared = prepare_markup(text, MAX_PARSE_DEPTH);
     let (html, lines) = parse(prepared.text.as_deref().unwrap_or(text));
-    let meta = metadata(&html);
+    let mut meta = metadata(&html);
     let root = main_content(&html);
     // Inside an article a <header> holds its title and byline; at page level it is the masthead.
     let page_level = root.value().as_element().is_none_or(|e| e.name() == "body");
@@ -121,6 +121,10 @@ pub fn read(text: &str) -> Document {
         warnings.push(format!(
             "markup nested deeper than {limit} levels read as plain text"
         ));
+    }
+    // An h1 that the metadata's stricter reading found empty may still have named the page.
+    if meta.title.is_empty() {
+        meta.title = walked.title;
     }
     Document {
         meta,

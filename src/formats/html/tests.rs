@@ -447,3 +447,17 @@ fn markup_cut_or_flattened_before_parsing_keeps_the_lines_after_it() {
         [(3, 3, "deep".to_string()), (4, 4, "below".to_string())]
     );
 }
+
+#[test]
+fn an_h1_that_only_the_lenient_reading_sees_names_an_untitled_page() {
+    // Read strictly, the h1 and the prose are sidebars; read again without class words, the
+    // h1 names the page rather than being lost as a heading that repeats no title.
+    let prose = "Prose that a wrapper named after its sidebar holds. ".repeat(20);
+    let page = format!(
+        "<html><body><h1><div class=\"sidebar\">Page Name</div></h1>\
+         <div class=\"content-with-sidebar\"><p>{prose}</p></div></body></html>"
+    );
+    let doc = read(&page);
+    assert_eq!(doc.meta.title, "Page Name");
+    assert_eq!(paths(&doc), [""]);
+}

@@ -107,6 +107,8 @@ fn gather_text(
 
 /// What one walk over the content produced.
 pub(super) struct Walked {
+    /// The title the walk ended with: the one given, or the first h1 of a page that had none.
+    pub(super) title: String,
     pub(super) sections: Vec<Section>,
     /// Characters of text in all blocks.
     pub(super) text_length: usize,
@@ -189,6 +191,7 @@ impl<'t> Walker<'t> {
                 _ => {}
             }
         }
+        let title = self.builder.title().to_string();
         let sections = self.builder.finish();
         let text_length = sections
             .iter()
@@ -197,6 +200,7 @@ impl<'t> Walker<'t> {
             .map(str::len)
             .sum();
         Walked {
+            title,
             sections,
             text_length,
             truncated,
