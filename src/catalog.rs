@@ -271,7 +271,7 @@ mod tests {
             sections: vec![Section {
                 path: vec!["References".into()],
                 role: Role::References,
-                blocks: vec![Block::List(references.iter().map(|r| r.to_string()).collect())],
+                blocks: vec![Block::list(references.iter().map(|r| r.to_string()).collect())],
                 page: None,
             }],
             warnings: Vec::new(),

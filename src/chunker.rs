@@ -1,7 +1,7 @@
 //! Splits a [`Document`] into passages: never across sections, at sentence boundaries, to a word
 //! budget, keeping each list with the sentence that introduces it. Pure: no disk, no index.
 
-use crate::document::{Block, Document, Role};
+use crate::document::{Block, Content, Document, Lines, Role};
 
 /// Passage size bounds, in words.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +34,10 @@ pub struct Passage {
     pub text: String,
     /// The page it stands on, for paged formats.
     pub page: Option<u32>,
+    /// The first source line of the blocks it holds, where the format has lines (not PDF).
+    pub line_start: Option<u32>,
+    /// The last source line of the blocks it holds.
+    pub line_end: Option<u32>,
 }
 
 /// A piece that is never split further: a sentence, or a list with its introducing sentence.
@@ -44,19 +48,23 @@ struct Unit {
     block: usize,
     /// Lines of preformatted text, which rejoin with a line break.
     preformatted: bool,
+    /// The source lines of the block (or blocks, for a list with its introduction).
+    lines: Option<Lines>,
 }
 
 /// Splits every non-empty section of `document` into passages.
 pub fn chunk(document: &Document, size: ChunkSize) -> Vec<Passage> {
     let mut passages = Vec::new();
     for section in &document.sections {
-        for text in pack(units(&section.blocks, size), size) {
+        for (text, lines) in pack(units(&section.blocks, size), size) {
             passages.push(Passage {
                 ordinal: passages.len(),
                 section: section.path.clone(),
                 role: section.role,
                 text,
                 page: section.page,
+                line_start: lines.map(|lines| lines.first),
+                line_end: lines.map(|lines| lines.last),
             });
         }
     }
@@ -66,8 +74,9 @@ pub fn chunk(document: &Document, size: ChunkSize) -> Vec<Passage> {
 fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
     let mut units: Vec<Unit> = Vec::new();
     for (index, block) in blocks.iter().enumerate() {
-        match block {
-            Block::Paragraph(text) => {
+        let lines = block.lines;
+        match &block.content {
+            Content::Paragraph(text) => {
                 for sentence in split_sentences(text) {
                     for piece in split_words(sentence, size.max_words) {
                         units.push(Unit {
@@ -75,25 +84,28 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
                             text: piece,
                             block: index,
                             preformatted: false,
+                            lines,
                         });
                     }
                 }
             }
-            Block::Preformatted(text) => {
+            Content::Preformatted(text) => {
                 for piece in split_lines(text, size) {
                     units.push(Unit {
                         words: word_count(&piece),
                         text: piece,
                         block: index,
                         preformatted: true,
+                        lines,
                     });
                 }
             }
-            Block::List(items) => {
+            Content::List(items) => {
                 // The sentence right before a list introduces it; they travel together.
                 let intro = units.pop_if(|unit| !unit.preformatted && index > 0 && unit.block == index - 1);
                 let mut text = intro.as_ref().map(|unit| unit.text.clone()).unwrap_or_default();
-                let mut words = intro.map_or(0, |unit| unit.words);
+                let mut words = intro.as_ref().map_or(0, |unit| unit.words);
+                let mut unit_lines = Lines::cover(intro.and_then(|unit| unit.lines), lines);
                 for item in items {
                     let item_words = word_count(item);
                     if words > 0 && words + item_words > size.max_words {
@@ -102,8 +114,10 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
                             words,
                             block: index,
                             preformatted: false,
+                            lines: unit_lines,
                         });
                         words = 0;
+                        unit_lines = lines;
                     }
                     if !text.is_empty() {
                         text.push('\n');
@@ -117,6 +131,7 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
                     words,
                     block: index,
                     preformatted: false,
+                    lines: unit_lines,
                 });
             }
         }
@@ -124,22 +139,24 @@ fn units(blocks: &[Block], size: ChunkSize) -> Vec<Unit> {
     units
 }
 
-/// Packs units into passages of about equal size within the bounds.
-fn pack(units: Vec<Unit>, size: ChunkSize) -> Vec<String> {
+/// Packs units into passages of about equal size within the bounds: their texts and the source
+/// lines of the units each holds.
+fn pack(units: Vec<Unit>, size: ChunkSize) -> Vec<(String, Option<Lines>)> {
     let total: usize = units.iter().map(|unit| unit.words).sum();
     if units.is_empty() {
         return Vec::new();
     }
     let target = total.div_ceil(total.div_ceil(size.max_words).max(1));
-    let mut passages: Vec<(String, usize)> = Vec::new();
+    let mut passages: Vec<(String, usize, Option<Lines>)> = Vec::new();
     let mut current = String::new();
     let mut current_words = 0;
+    let mut current_lines = None;
     let mut last_block = usize::MAX;
     for unit in units {
         let full = current_words + unit.words > size.max_words
             || (current_words >= size.min_words && current_words + unit.words > target);
         if current_words > 0 && full {
-            passages.push((std::mem::take(&mut current), current_words));
+            passages.push((std::mem::take(&mut current), current_words, current_lines.take()));
             current_words = 0;
         }
         if !current.is_empty() {
@@ -148,19 +165,24 @@ fn pack(units: Vec<Unit>, size: ChunkSize) -> Vec<String> {
         }
         current.push_str(&unit.text);
         current_words += unit.words;
+        current_lines = Lines::cover(current_lines, unit.lines);
         last_block = unit.block;
     }
     // A short tail joins the passage before it when the pair stays within a quarter over budget.
     match passages.last_mut() {
-        Some((previous, words))
+        Some((previous, words, lines))
             if current_words < size.min_words && *words + current_words <= size.max_words * 5 / 4 =>
         {
             previous.push('\n');
             previous.push_str(&current);
+            *lines = Lines::cover(*lines, current_lines);
         }
-        _ => passages.push((current, current_words)),
+        _ => passages.push((current, current_words, current_lines)),
     }
-    passages.into_iter().map(|(text, _)| text).collect()
+    passages
+        .into_iter()
+        .map(|(text, _, lines)| (text, lines))
+        .collect()
 }
 
 fn word_count(text: &str) -> usize {
@@ -290,9 +312,9 @@ mod tests {
         let long: Vec<String> = (0..30).map(|i| sentence(i, 15)).collect();
         let doc = Document {
             sections: vec![
-                section(&["A"], vec![Block::Paragraph(long.join(" "))]),
+                section(&["A"], vec![Block::paragraph(long.join(" "))]),
                 section(&["B"], vec![]),
-                section(&["C"], vec![Block::Paragraph("Short.".into())]),
+                section(&["C"], vec![Block::paragraph("Short.")]),
             ],
             ..Document::default()
         };
@@ -312,8 +334,8 @@ mod tests {
             sections: vec![section(
                 &["T"],
                 vec![
-                    Block::Paragraph(text.join(" ")),
-                    Block::List(vec!["Lidocaine cream".into(), "Pain relievers".into()]),
+                    Block::paragraph(text.join(" ")),
+                    Block::list(vec!["Lidocaine cream".into(), "Pain relievers".into()]),
                 ],
             )],
             ..Document::default()
@@ -337,11 +359,11 @@ mod tests {
             sections: vec![section(
                 &["Example"],
                 vec![
-                    Block::Paragraph("Call it so:".into()),
-                    Block::Preformatted("if ready:\n    go()".into()),
-                    Block::Paragraph("Then list:".into()),
-                    Block::List(vec!["one".into()]),
-                    Block::Preformatted(long.join("\n")),
+                    Block::paragraph("Call it so:"),
+                    Block::preformatted("if ready:\n    go()"),
+                    Block::paragraph("Then list:"),
+                    Block::list(vec!["one".into()]),
+                    Block::preformatted(long.join("\n")),
                 ],
             )],
             ..Document::default()
@@ -364,14 +386,56 @@ mod tests {
     }
 
     #[test]
+    fn passages_span_the_source_lines_of_the_blocks_they_hold() {
+        let at = |first, last| Some(Lines { first, last });
+        let long: Vec<String> = (0..30).map(|i| sentence(i, 15)).collect();
+        let blocks = vec![
+            Block {
+                lines: at(3, 3),
+                ..Block::paragraph("Try these:")
+            },
+            Block {
+                lines: at(4, 5),
+                ..Block::list(vec!["walking".into(), "stretching".into()])
+            },
+            Block {
+                lines: at(7, 30),
+                ..Block::paragraph(long.join(" "))
+            },
+        ];
+        let doc = Document {
+            sections: vec![
+                section(&["A"], blocks),
+                section(&["PDF"], vec![Block::paragraph("No lines.")]),
+            ],
+            ..Document::default()
+        };
+        let lines: Vec<(Option<u32>, Option<u32>)> = chunk(&doc, ChunkSize::default())
+            .iter()
+            .map(|p| (p.line_start, p.line_end))
+            .collect();
+        // A passage that starts in the long paragraph gets all of its lines: blocks, not
+        // sentences, know where they stand.
+        assert_eq!(
+            lines,
+            [
+                (Some(3), Some(30)),
+                (Some(7), Some(30)),
+                (Some(7), Some(30)),
+                (None, None)
+            ]
+        );
+    }
+
+    #[test]
     fn a_short_tail_is_not_orphaned() {
         let text: Vec<String> = (0..13).map(|i| sentence(i, 16)).collect();
         let doc = Document {
             sections: vec![section(
                 &["T"],
                 vec![
-                    Block::Paragraph(text.join(" ")),
-                    Block::List(vec!["one".into(), "two".into()]),
+                    Block::paragraph(text.join(" ")),
+                    Block::list(vec!["one".into(), "two".into()]),
                 ],
             )],
             ..Document::default()

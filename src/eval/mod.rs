@@ -376,7 +376,7 @@ fn document(line: &CorpusLine) -> Document {
             ..Metadata::default()
         },
         sections: vec![Section {
-            blocks: vec![Block::Paragraph(collapse_whitespace(&line.text))],
+            blocks: vec![Block::paragraph(collapse_whitespace(&line.text))],
             ..Section::default()
         }],
         warnings: Vec::new(),

@@ -1,8 +1,10 @@
 //! Format readers: pure functions from a file's bytes to a [`Document`]. One module per format;
 //! none of them touches the disk or the index.
 
+mod decode;
 mod front_matter;
 pub mod html;
+pub mod man;
 pub mod markdown;
 pub mod pdf;
 pub mod text;
@@ -20,6 +22,8 @@ pub enum Format {
     Pdf,
     /// An HTML page.
     Html,
+    /// A manual page in roff (the man or mdoc macros).
+    Man,
 }
 
 impl Format {
@@ -30,9 +34,17 @@ impl Format {
             "txt" | "text" => Some(Format::Text),
             "pdf" => Some(Format::Pdf),
             "html" | "htm" | "xhtml" => Some(Format::Html),
+            extension if is_manual_section(extension) => Some(Format::Man),
             _ => None,
         }
     }
+}
+
+/// Whether an extension names a manual section: a digit from 1 to 9, then letters only (`1`,
+/// `3pm`, `1p`, `3ssl`), so that numbered files such as `notes.2024` are not taken for pages.
+fn is_manual_section(extension: &str) -> bool {
+    let mut chars = extension.chars();
+    chars.next().is_some_and(|c| ('1'..='9').contains(&c)) && chars.all(|c| c.is_ascii_alphabetic())
 }
 
 /// Why a file could not be turned into a document.
@@ -53,11 +65,12 @@ pub enum ReadError {
 pub fn read(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Document, ReadError> {
     let mut document = match format {
         Format::Pdf => pdf::read(bytes)?,
-        Format::Markdown | Format::Text | Format::Html => {
-            let (text, decode_warning) = decode_text(bytes)?;
+        Format::Markdown | Format::Text | Format::Html | Format::Man => {
+            let (text, decode_warning) = decode::decode(bytes, format == Format::Html)?;
             let mut document = match format {
                 Format::Markdown => markdown::read(&text)?,
                 Format::Html => html::read(&text),
+                Format::Man => man::read(&text),
                 _ => text::read(&text),
             };
             document.warnings.extend(decode_warning);
@@ -70,62 +83,21 @@ pub fn read(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Docume
     Ok(document)
 }
 
-/// Decodes UTF-8 (BOM or not) and UTF-16 with a BOM; invalid UTF-8 is decoded lossily with a warning.
-fn decode_text(bytes: &[u8]) -> Result<(String, Option<String>), ReadError> {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return decode_utf8(rest);
-    }
-    let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|pair| from([pair[0], pair[1]]))
-            .collect();
-        let text = String::from_utf16_lossy(&units);
-        let warning = (text.contains('\u{FFFD}') || rest.len() % 2 == 1)
-            .then(|| "invalid UTF-16 replaced with U+FFFD".to_string());
-        (text, warning)
-    };
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return Ok(utf16(rest, u16::from_le_bytes));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return Ok(utf16(rest, u16::from_be_bytes));
-    }
-    if bytes.contains(&0) {
-        return Err(ReadError::Binary);
-    }
-    decode_utf8(bytes)
-}
-
-fn decode_utf8(bytes: &[u8]) -> Result<(String, Option<String>), ReadError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok((text.to_string(), None)),
-        Err(error) => Ok((
-            String::from_utf8_lossy(bytes).into_owned(),
-            Some(format!(
-                "invalid UTF-8 at byte {}, decoded lossily",
-                error.valid_up_to()
-            )),
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn decodes_utf16_with_bom_and_flags_binary() {
-        let mut bytes = vec![0xFF, 0xFE];
-        bytes.extend("Título".encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(decode_text(&bytes).unwrap(), ("Título".to_string(), None));
-        assert_eq!(decode_text(b"a\0b"), Err(ReadError::Binary));
-    }
-
-    #[test]
-    fn invalid_utf8_is_lossy_with_a_warning() {
-        let (text, warning) = decode_text(b"caf\xE9 au lait").unwrap();
-        assert_eq!(text, "caf\u{FFFD} au lait");
-        assert!(warning.unwrap().contains("byte 3"));
+    fn manual_sections_are_man_pages_and_numbered_files_are_not() {
+        for extension in ["1", "8", "3pm", "1p", "3SSL"] {
+            assert_eq!(
+                Format::from_extension(extension),
+                Some(Format::Man),
+                "{extension}"
+            );
+        }
+        for extension in ["0", "10", "2024", "x1", "1-old"] {
+            assert_eq!(Format::from_extension(extension), None, "{extension}");
+        }
     }
 }

@@ -112,7 +112,7 @@ pub fn read_with_limits(bytes: &[u8], limits: Limits) -> Result<Document, ReadEr
         ))
     };
     if let Some(first) = lines.iter().position(|line| !line.is_empty())
-        && collapse_whitespace(lines[first]) == meta.title
+        && crate::document::repeats_title(lines[first], &meta.title)
     {
         lines[first] = "";
     }
@@ -440,10 +440,9 @@ mod tests {
         );
         assert_eq!(
             doc.sections[0].blocks[0],
-            Block::Paragraph(
+            Block::paragraph(
                 "A nerve conduction study measures how fast an electrical signal moves along a nerve. \
                  Small patches on the skin send mild pulses."
-                    .into()
             )
         );
     }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::document::{Block, Document, Metadata, Role, SectionBuilder, collapse_whitespace};
+use crate::document::{BlockBuilder, Document, Lines, Metadata, Role, SectionBuilder, collapse_whitespace};
 use crate::references::looks_like_citation;
 
 /// Longest line, in words, that can still be a heading.
@@ -36,24 +36,27 @@ pub fn read(text: &str) -> Document {
     let references_start = trailing_reference_run(body);
     let (body, reference_lines) = body.split_at(references_start);
 
-    let mut builder = SectionBuilder::default();
-    read_lines(
+    // Line numbers of the file, 1-based, for each part.
+    let body_line = title_index + 2;
+    let references_line = body_line + references_start;
+    let authors_line = body_line + authors_start;
+    let mut builder = BlockBuilder::default();
+    read_numbered_lines(
         body,
+        Some(body_line),
         &Headings::Detect { title: title.clone() },
         &[],
         &mut builder,
     );
     if !reference_lines.is_empty() {
         builder.heading_with_role(2, REFERENCES_HEADING, Role::References);
-        builder.block(Block::List(
-            reference_lines
-                .iter()
-                .filter_map(|line| list_item(line))
-                .map(String::from)
-                .collect(),
-        ));
+        for (i, line) in reference_lines.iter().enumerate() {
+            if let Some(item) = list_item(line) {
+                builder.item(item, Some(line_at(references_line + i)));
+            }
+        }
     }
-    read_author_notes(author_lines, &mut builder);
+    read_author_notes(author_lines, authors_line, &mut builder);
 
     Document {
         meta: Metadata {
@@ -87,13 +90,28 @@ pub(crate) struct GivenHeading {
     pub on_line: bool,
 }
 
-/// Reads headings, paragraphs and lists of the main text into `builder`; `page_starts[k]` is the
-/// line where page `k + 1` begins, so sections never run across pages.
+/// Reads headings, paragraphs and lists of text that stands on no lines of a source file (a
+/// PDF's text) into `builder`; `page_starts[k]` is the line where page `k + 1` begins, so
+/// sections never run across pages.
 pub(crate) fn read_lines(
     lines: &[&str],
     headings: &Headings,
     page_starts: &[usize],
     builder: &mut SectionBuilder,
+) {
+    let mut blocks = BlockBuilder::continuing(std::mem::take(builder));
+    read_numbered_lines(lines, None, headings, page_starts, &mut blocks);
+    *builder = blocks.into_sections();
+}
+
+/// Reads headings, paragraphs and lists of the main text into `builder`; `first_line` is the
+/// line number of `lines[0]` in the source file, when the text has one.
+fn read_numbered_lines(
+    lines: &[&str],
+    first_line: Option<usize>,
+    headings: &Headings,
+    page_starts: &[usize],
+    builder: &mut BlockBuilder,
 ) {
     let detected: Vec<bool> = match headings {
         Headings::Detect { .. } => (0..lines.len()).map(|i| is_heading_at(lines, i)).collect(),
@@ -105,24 +123,13 @@ pub(crate) fn read_lines(
     };
     let any_topical = (0..lines.len()).any(|i| detected[i] && is_top_level(lines[i], &topic));
     let mut open_top_level = false;
-    let mut paragraph = String::new();
-    let mut items: Vec<String> = Vec::new();
-    let flush_all = |paragraph: &mut String, items: &mut Vec<String>, builder: &mut SectionBuilder| {
-        flush(paragraph, builder);
-        if !items.is_empty() {
-            builder.block(Block::List(std::mem::take(items)));
-        }
-    };
-
     for (i, line) in lines.iter().enumerate() {
         if let Some(page) = page_starts.iter().position(|&start| start == i) {
-            flush_all(&mut paragraph, &mut items, builder);
             builder.page(page as u32 + 1);
         }
         let mut consumed = false;
         if let Headings::Given(given) = headings {
             for heading in given.get(&i).into_iter().flatten() {
-                flush_all(&mut paragraph, &mut items, builder);
                 builder.heading(heading.level, &heading.text);
                 consumed |= heading.on_line;
             }
@@ -130,42 +137,41 @@ pub(crate) fn read_lines(
         if consumed {
             continue;
         }
+        let source_line = first_line.map(|first| line_at(first + i));
         let item = list_item(line);
-        if item.is_none() && !items.is_empty() {
-            builder.block(Block::List(std::mem::take(&mut items)));
+        if item.is_none() {
+            builder.end_list();
         }
-        if line.is_empty() || item.is_some() || detected[i] {
-            flush(&mut paragraph, builder);
+        if line.is_empty() || detected[i] {
+            builder.end_paragraph();
         }
         if let Some(item) = item {
-            items.push(collapse_whitespace(item));
+            builder.item(item, source_line);
         } else if detected[i] {
             let top = !any_topical || is_top_level(line, &topic) || !open_top_level;
             open_top_level |= top;
             builder.heading(if top { 2 } else { 3 }, line);
         } else if !line.is_empty() {
             // Hard-wrapped text continues a sentence on the next line; a finished sentence ends a paragraph.
-            if !paragraph.is_empty() {
-                paragraph.push(' ');
-            }
-            paragraph.push_str(line);
+            builder.space();
+            builder.text(line, source_line);
             if ends_sentence(line) {
-                flush(&mut paragraph, builder);
+                builder.end_paragraph();
             }
         }
     }
-    flush_all(&mut paragraph, &mut items, builder);
+    builder.end_paragraph();
+    builder.end_list();
 }
 
-fn flush(paragraph: &mut String, builder: &mut SectionBuilder) {
-    if !paragraph.is_empty() {
-        builder.block(Block::Paragraph(collapse_whitespace(paragraph)));
-        paragraph.clear();
-    }
+/// The range of the one line numbered `line`.
+fn line_at(line: usize) -> Lines {
+    Lines::at(u32::try_from(line).unwrap_or(u32::MAX))
 }
 
-/// Reads `Name` / `Role` / paragraphs groups into one section per person.
-fn read_author_notes(lines: &[&str], builder: &mut SectionBuilder) {
+/// Reads `Name` / `Role` / paragraphs groups into one section per person; `first_line` is the
+/// line number of `lines[0]`.
+fn read_author_notes(lines: &[&str], first_line: usize, builder: &mut BlockBuilder) {
     if lines.is_empty() {
         return;
     }
@@ -177,9 +183,8 @@ fn read_author_notes(lines: &[&str], builder: &mut SectionBuilder) {
             i += 2;
             continue;
         }
-        if !lines[i].is_empty() {
-            builder.block(Block::Paragraph(collapse_whitespace(lines[i])));
-        }
+        builder.text(lines[i], Some(line_at(first_line + i)));
+        builder.end_paragraph();
         i += 1;
     }
 }
@@ -355,6 +360,7 @@ fn is_role_line(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::{Content, contents};
 
     fn paths(doc: &Document) -> Vec<String> {
         doc.sections.iter().map(|s| s.path.join(" > ")).collect()
@@ -376,10 +382,10 @@ mod tests {
             ]
         );
         assert_eq!(
-            doc.sections[1].blocks,
+            contents(&doc.sections[1].blocks),
             [
-                Block::Paragraph("Several things:".into()),
-                Block::List(vec!["Arthritis".into(), "Injury".into()])
+                Content::Paragraph("Several things:".into()),
+                Content::List(vec!["Arthritis".into(), "Injury".into()])
             ]
         );
     }
@@ -390,8 +396,8 @@ mod tests {
         let doc = read(text);
         assert_eq!(paths(&doc), ["First Part", "Empty One", "Second Part"]);
         assert_eq!(
-            doc.sections[0].blocks,
-            [Block::Paragraph(
+            contents(&doc.sections[0].blocks),
+            [Content::Paragraph(
                 "This sentence is wrapped across two lines.".into()
             )]
         );
@@ -415,13 +421,16 @@ mod tests {
         assert_eq!(doc.sections[0].blocks.len(), 1);
         assert_eq!(doc.sections[1].role, Role::References);
         assert_eq!(
-            doc.sections[1].blocks,
-            [Block::List(vec![
+            contents(&doc.sections[1].blocks),
+            [Content::List(vec![
                 "Numbness. Mayo Clinic. May 4, 2023.".into(),
                 "Sciatica. Cleveland Clinic.".into()
             ])]
         );
         assert_eq!(doc.sections[4].role, Role::Authors);
-        assert_eq!(doc.sections[4].blocks, [Block::Paragraph("John writes.".into())]);
+        assert_eq!(
+            contents(&doc.sections[4].blocks),
+            [Content::Paragraph("John writes.".into())]
+        );
     }
 }

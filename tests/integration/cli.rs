@@ -923,7 +923,7 @@ fn hostile_files_are_indexed_or_skipped_with_a_reason() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let err = stderr(&output);
     for expected in [
-        "kb/latin1.txt: invalid UTF-8 at byte 3, decoded lossily",
+        "kb/latin1.txt: not UTF-8; read as windows-1252, the likeliest encoding",
         "skipping kb/empty.md: empty file",
         "skipping kb/binary.md: binary content",
         "skipping kb/huge.txt: larger than 64 MiB",

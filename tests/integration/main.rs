@@ -2,6 +2,7 @@
 //! `citedex` binary on temporary knowledge bases.
 
 mod cli;
+mod formats;
 mod hostile;
 mod library;
 mod mcp;
