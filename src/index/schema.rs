@@ -13,7 +13,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever fields, analyzers, chunking or the stored records change; an index records it,
 /// and opening an index with another version asks for a rebuild.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Name of the English analyzer: split on non-alphanumerics, lowercase, fold accents, stem.
 const ENGLISH: &str = "citedex_en";
@@ -78,6 +78,10 @@ pub struct Fields {
     pub document_words: Field,
     /// The page the passage stands on, for paged formats.
     pub page: Field,
+    /// The first line of the source file the passage comes from, for text formats.
+    pub line_start: Field,
+    /// The last line of the source file the passage comes from.
+    pub line_end: Field,
     /// A document record's path, to look the record up or replace it.
     pub record_path: Field,
     /// A document record, serialized.
@@ -118,6 +122,8 @@ pub fn build() -> (Schema, Fields) {
         document: builder.add_u64_field("document", FAST),
         document_words: builder.add_u64_field("document_words", FAST),
         page: builder.add_u64_field("page", INDEXED | STORED),
+        line_start: builder.add_u64_field("line_start", STORED),
+        line_end: builder.add_u64_field("line_end", STORED),
         record_path: builder.add_text_field("record_path", STRING),
         record: builder.add_bytes_field("record", STORED),
         short_form: builder.add_text_field("short_form", STRING | STORED),

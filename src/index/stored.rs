@@ -28,6 +28,12 @@ pub struct StoredPassage {
     /// The page of the document the passage stands on (PDF).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
+    /// The first line of the source file the passage comes from (text formats), 1-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_start: Option<u32>,
+    /// The last line of the source file the passage comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_end: Option<u32>,
     /// The document the passage comes from.
     pub source: SourceInfo,
     /// Articles that cite that document.
@@ -87,8 +93,14 @@ pub(crate) fn passage_document(
     document.add_u64(f.ordinal, passage.ordinal as u64);
     document.add_u64(f.document, schema::document_key(&source.path));
     document.add_u64(f.document_words, document_words);
-    if let Some(page) = passage.page {
-        document.add_u64(f.page, u64::from(page));
+    for (field, value) in [
+        (f.page, passage.page),
+        (f.line_start, passage.line_start),
+        (f.line_end, passage.line_end),
+    ] {
+        if let Some(value) = value {
+            document.add_u64(field, u64::from(value));
+        }
     }
     document
 }
@@ -113,7 +125,9 @@ pub(crate) fn read_passage(f: Fields, stored: &TantivyDocument) -> StoredPassage
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect(),
         role,
-        page: first_u64(stored, f.page).and_then(|page| u32::try_from(page).ok()),
+        page: first_u32(stored, f.page),
+        line_start: first_u32(stored, f.line_start),
+        line_end: first_u32(stored, f.line_end),
         cited_by: Vec::new(),
         source: SourceInfo {
             title: text_of(f.title).unwrap_or_default(),
@@ -174,4 +188,8 @@ fn first_text(stored: &TantivyDocument, field: Field) -> Option<String> {
 
 fn first_u64(stored: &TantivyDocument, field: Field) -> Option<u64> {
     stored.get_first(field).and_then(|v| v.as_u64())
+}
+
+fn first_u32(stored: &TantivyDocument, field: Field) -> Option<u32> {
+    first_u64(stored, field).and_then(|value| u32::try_from(value).ok())
 }
