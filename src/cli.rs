@@ -1,8 +1,10 @@
-//! Command-line arguments as clap parses them, and their validation into a [`Config`].
+//! Command-line arguments as clap parses them, and their validation into a [`Config`]. The same
+//! definitions generate the shell completions and the manual page ([`Cli::command`]).
 
 use std::path::PathBuf;
 
-use clap::{ColorChoice, Parser, Subcommand};
+use clap::{ColorChoice, Parser, Subcommand, ValueHint};
+use clap_complete::Shell;
 
 /// Default index directory, relative to the current directory.
 pub const DEFAULT_INDEX_DIR: &str = ".citedex";
@@ -10,13 +12,17 @@ pub const DEFAULT_INDEX_DIR: &str = ".citedex";
 pub const DEFAULT_CORPUS_DIR: &str = "corpus";
 /// Most results one search may ask for.
 pub const MAX_LIMIT: usize = 10_000;
+/// Results a search shows unless told otherwise.
+const DEFAULT_LIMIT: usize = 10;
+/// Most neighbours `show` prints on each side of a passage.
+pub const MAX_CONTEXT: usize = 100;
 
 /// A searchable local index of articles and the sources they cite.
 #[derive(Debug, Parser)]
 #[command(name = "citedex", version, about, max_term_width = 100)]
 pub struct Cli {
     /// Index directory [default: .citedex]
-    #[arg(long, global = true, env = "CITEDEX_INDEX", value_name = "DIR")]
+    #[arg(long, global = true, env = "CITEDEX_INDEX", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub index: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
@@ -26,26 +32,44 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read the corpus folders and (re)build the index.
+    /// Index folders or files; without a path, update every folder the index records.
     Index {
-        /// Rebuild from scratch instead of updating only what changed.
+        /// Rebuild every recorded folder from scratch instead of updating only what changed.
         #[arg(long)]
         full: bool,
-        /// Folders or files to index [default: corpus]
-        #[arg(value_name = "CORPUS")]
-        corpus: Vec<PathBuf>,
+        /// Forget recorded folders that no longer exist, and their documents.
+        #[arg(long)]
+        prune: bool,
+        /// Folders or files to add or update [default: every recorded folder, else corpus]
+        #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath)]
+        paths: Vec<PathBuf>,
     },
-    /// Search the index and print ranked passages with their section and source.
-    Search {
-        /// Most results to show.
-        #[arg(short = 'n', long, default_value_t = 10)]
-        limit: usize,
+    /// Forget indexed folders and remove their documents from the index.
+    Remove {
+        /// Folders or files, as `citedex status` lists them.
+        #[arg(required = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+        paths: Vec<PathBuf>,
+    },
+    /// Say what the index holds: folders, documents, passages, size, last build.
+    Status {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Search the index and print ranked passages with their section, source and line.
+    Search {
+        /// Most results to show [default: 10; with --files, every matching file]
+        #[arg(short = 'n', long, value_name = "N")]
+        limit: Option<usize>,
+        /// Print one JSON object instead of text.
+        #[arg(long, conflicts_with = "files")]
+        json: bool,
         /// Show how each result's score was computed.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "files")]
         explain: bool,
+        /// Print only the matching files, best first, one per line.
+        #[arg(short = 'l', long)]
+        files: bool,
         /// When to colour the output.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -53,27 +77,43 @@ pub enum Command {
         #[arg(required = true, value_name = "QUERY")]
         query: Vec<String>,
     },
-    /// Index the corpus, then keep the index up to date as files change (Ctrl-C stops).
+    /// Print a passage with its neighbours in its section and its full heading path.
+    Show {
+        /// The passage: its id (`path#N`, as search shows it) or `path:LINE`.
+        #[arg(value_name = "ID")]
+        target: String,
+        /// Passages to show before and after it, within its section.
+        #[arg(short = 'C', long, default_value_t = 2, value_name = "N")]
+        context: usize,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// When to colour the output.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+    /// Index, then keep the index up to date as files change (Ctrl-C stops).
     Watch {
-        /// Folders or files to watch [default: corpus]
-        #[arg(value_name = "CORPUS")]
-        corpus: Vec<PathBuf>,
+        /// Folders or files to watch [default: every recorded folder, else corpus]
+        #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath)]
+        paths: Vec<PathBuf>,
     },
     /// Print every indexed passage with its attribution, one JSON object per line.
     Export,
     /// Measure ranking quality on a test collection in BEIR layout (nDCG@10, Recall@100, MRR@10).
     Eval {
         /// A BEIR folder holding corpus.jsonl, queries.jsonl and qrels/test.tsv.
-        #[arg(long, value_name = "DIR", conflicts_with_all = ["corpus", "queries", "qrels"])]
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath,
+              conflicts_with_all = ["corpus", "queries", "qrels"])]
         dataset: Option<PathBuf>,
         /// The collection's documents (BEIR corpus.jsonl).
-        #[arg(long, value_name = "FILE", requires_all = ["queries", "qrels"])]
+        #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires_all = ["queries", "qrels"])]
         corpus: Option<PathBuf>,
         /// The queries (BEIR queries.jsonl).
-        #[arg(long, value_name = "FILE", requires_all = ["corpus", "qrels"])]
+        #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires_all = ["corpus", "qrels"])]
         queries: Option<PathBuf>,
         /// Relevance judgments (TSV: query-id, corpus-id, score).
-        #[arg(long, value_name = "FILE", requires_all = ["corpus", "queries"])]
+        #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires_all = ["corpus", "queries"])]
         qrels: Option<PathBuf>,
         /// Also print each query's scores.
         #[arg(long)]
@@ -95,6 +135,18 @@ pub enum Command {
     Check,
     /// Serve the index to AI assistants: an MCP server on standard input and output.
     Mcp,
+    /// Print a shell's completion script for citedex.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print citedex's manual page (roff), or write one page per command into a folder.
+    Man {
+        /// Write citedex.1 and citedex-COMMAND.1 pages into this folder.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// A validated command, ready to run.
@@ -109,30 +161,51 @@ pub struct Config {
 /// What to do, with validated options.
 #[derive(Debug, Clone)]
 pub enum Action {
-    /// Build the index from these roots.
+    /// Build or update the index.
     Index {
-        /// Corpus folders or files.
-        roots: Vec<PathBuf>,
+        /// Folders or files; none means every recorded root.
+        paths: Vec<PathBuf>,
         /// Rebuild from scratch.
         full: bool,
+        /// Forget roots that no longer exist.
+        prune: bool,
+    },
+    /// Forget roots and their documents.
+    Remove {
+        /// The roots.
+        paths: Vec<PathBuf>,
+    },
+    /// Describe the index.
+    Status {
+        /// JSON instead of text.
+        json: bool,
     },
     /// Search.
     Search {
         /// The query words joined by spaces.
         query: String,
-        /// Most results.
-        limit: usize,
+        /// Most results; `None` for every matching file with `files`.
+        limit: Option<usize>,
+        /// What to print.
+        output: SearchOutput,
+        /// Colour choice for text.
+        color: ColorChoice,
+    },
+    /// Print a passage in context.
+    Show {
+        /// Its id or `path:line`.
+        target: String,
+        /// Neighbours on each side.
+        context: usize,
         /// JSON instead of text.
         json: bool,
-        /// Attach score explanations.
-        explain: bool,
         /// Colour choice for text.
         color: ColorChoice,
     },
     /// Keep the index up to date.
     Watch {
-        /// Corpus folders or files.
-        roots: Vec<PathBuf>,
+        /// Folders or files; none means every recorded root.
+        paths: Vec<PathBuf>,
     },
     /// Print every passage.
     Export,
@@ -156,6 +229,33 @@ pub enum Action {
     Check,
     /// Answer MCP tool calls on standard input and output.
     Mcp,
+    /// Print a completion script.
+    Completions {
+        /// For this shell.
+        shell: Shell,
+    },
+    /// Print or write the manual.
+    Man {
+        /// Where to write one page per command; standard output when `None`.
+        dir: Option<PathBuf>,
+    },
+}
+
+/// How search results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchOutput {
+    /// Passages for people.
+    Text {
+        /// With score explanations.
+        explain: bool,
+    },
+    /// One JSON object.
+    Json {
+        /// With score explanations.
+        explain: bool,
+    },
+    /// The matching files only, one per line.
+    Files,
 }
 
 /// Where a BEIR-layout test collection is.
@@ -180,41 +280,67 @@ pub enum ConfigError {
     /// `--limit` out of range.
     #[error("--limit must be between 1 and {MAX_LIMIT}, not {0}")]
     Limit(usize),
+    /// `--context` out of range.
+    #[error("--context must be at most {MAX_CONTEXT}, not {0}")]
+    Context(usize),
     /// `eval` without a collection.
     #[error("eval needs --dataset DIR, or --corpus, --queries and --qrels")]
     Collection,
 }
 
 impl Cli {
+    /// The clap definition of the whole command line, for completions and the manual.
+    pub fn command() -> clap::Command {
+        <Cli as clap::CommandFactory>::command()
+    }
+
     /// Checks the arguments and fills in defaults.
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let index_dir = self.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX_DIR));
         let action = match self.command {
-            Command::Index { full, corpus } => Action::Index {
-                roots: default_roots(corpus),
-                full,
-            },
+            Command::Index { full, prune, paths } => Action::Index { paths, full, prune },
+            Command::Remove { paths } => Action::Remove { paths },
+            Command::Status { json } => Action::Status { json },
             Command::Search {
                 limit,
                 json,
                 explain,
+                files,
                 color,
                 query,
             } => {
-                if !(1..=MAX_LIMIT).contains(&limit) {
+                if let Some(limit) = limit.filter(|limit| !(1..=MAX_LIMIT).contains(limit)) {
                     return Err(ConfigError::Limit(limit));
                 }
+                let (output, limit) = match (files, json) {
+                    (true, _) => (SearchOutput::Files, limit),
+                    (false, true) => (SearchOutput::Json { explain }, limit.or(Some(DEFAULT_LIMIT))),
+                    (false, false) => (SearchOutput::Text { explain }, limit.or(Some(DEFAULT_LIMIT))),
+                };
                 Action::Search {
                     query: query.join(" "),
                     limit,
-                    json,
-                    explain,
+                    output,
                     color,
                 }
             }
-            Command::Watch { corpus } => Action::Watch {
-                roots: default_roots(corpus),
-            },
+            Command::Show {
+                target,
+                context,
+                json,
+                color,
+            } => {
+                if context > MAX_CONTEXT {
+                    return Err(ConfigError::Context(context));
+                }
+                Action::Show {
+                    target,
+                    context,
+                    json,
+                    color,
+                }
+            }
+            Command::Watch { paths } => Action::Watch { paths },
             Command::Export => Action::Export,
             Command::Eval {
                 dataset,
@@ -244,15 +370,46 @@ impl Cli {
             Command::Sources { json } => Action::Sources { json },
             Command::Check => Action::Check,
             Command::Mcp => Action::Mcp,
+            Command::Completions { shell } => Action::Completions { shell },
+            Command::Man { dir } => Action::Man { dir },
         };
         Ok(Config { index_dir, action })
     }
 }
 
-fn default_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
-    if roots.is_empty() {
-        vec![PathBuf::from(DEFAULT_CORPUS_DIR)]
-    } else {
-        roots
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        Cli::try_parse_from(std::iter::once("citedex").chain(args.iter().copied()))
+            .expect("arguments parse")
+            .into_config()
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_file_listing_shows_every_file_unless_limited() {
+        let Action::Search { limit, output, .. } = config(&["search", "--files", "legs"]).unwrap().action
+        else {
+            panic!("not a search")
+        };
+        assert_eq!((limit, output), (None, SearchOutput::Files));
+        let Action::Search { limit, .. } = config(&["search", "legs"]).unwrap().action else {
+            panic!("not a search")
+        };
+        assert_eq!(limit, Some(DEFAULT_LIMIT));
+        assert_eq!(
+            config(&["search", "-n", "0", "legs"]).unwrap_err(),
+            ConfigError::Limit(0)
+        );
+        assert_eq!(
+            config(&["show", "-C", "101", "a.md#0"]).unwrap_err(),
+            ConfigError::Context(101)
+        );
     }
 }

@@ -1,9 +1,13 @@
-//! Runs a validated [`Config`] by calling the library: building and updating the index, searching,
-//! listing, exporting, evaluating and watching. Results go to standard output through
-//! [`crate::render`]; notes, warnings and summaries to standard error through [`Console`].
+//! Runs a validated [`Config`] by calling the library: building and updating the index and its
+//! roots, searching and showing passages, listing, exporting, evaluating and watching. Results
+//! go to standard output through [`crate::render`]; notes, warnings and summaries to standard
+//! error through [`Console`].
 
 pub mod console;
+mod lookup;
+mod manual;
 mod mcp;
+mod roots;
 mod watch;
 
 use std::io;
@@ -11,10 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use citedex::corpus::SkipReason;
+use citedex::Index;
 use citedex::eval::{self, Collection};
-use citedex::indexer::{self, BuildReport};
-use citedex::{Index, Query, SearchOptions};
+use citedex::indexer::{self, BuildOptions, BuildReport};
 
 use crate::cli::{Action, Config, DEFAULT_CORPUS_DIR, EvalFiles};
 use crate::render::{self, count};
@@ -35,75 +38,38 @@ pub enum Outcome {
 pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
     let dir = &config.index_dir;
     match &config.action {
-        Action::Index { roots, full } => {
-            let report = build(roots, dir, *full, console)?;
-            console.note(summary(&report, dir));
-            Ok(if report.failed() > 0 {
-                Outcome::Partial
-            } else {
-                Outcome::Found
-            })
-        }
+        Action::Index { paths, full, prune } => roots::index(paths, dir, *full, *prune, console),
+        Action::Remove { paths } => roots::remove(paths, dir, console),
+        Action::Status { json } => roots::status(&Index::open(dir)?, *json),
         Action::Search {
             query,
             limit,
-            json,
-            explain,
+            output,
             color,
-        } => {
-            let index = open_or_build(config, console)?;
-            let query = Query::parse(query)?;
-            let options = SearchOptions {
-                limit: *limit,
-                explain: *explain,
-            };
-            let results = index.search(&query, &options)?;
-            for note in &results.notes {
-                console.note(note);
-            }
-            print(color_choice(*color), |out| {
-                if *json {
-                    render::json(out, &results)
-                } else {
-                    render::search_results(out, &results)
-                }
-            })?;
-            Ok(if results.results.is_empty() {
-                Outcome::NoMatch
-            } else {
-                Outcome::Found
-            })
-        }
-        Action::Watch { roots } => watch::run(roots, dir, console),
+        } => lookup::search(
+            &open_or_build(config, console)?,
+            query,
+            *limit,
+            *output,
+            *color,
+            console,
+        ),
+        Action::Show {
+            target,
+            context,
+            json,
+            color,
+        } => lookup::show(
+            &open_or_build(config, console)?,
+            target,
+            *context,
+            *json,
+            *color,
+            console,
+        ),
+        Action::Watch { paths } => watch::run(paths, dir, console),
         Action::Mcp => mcp::serve(open_or_build(config, console)?),
-        Action::Export => {
-            let index = open_or_build(config, console)?;
-            let passages = index.passages()?;
-            let mut exported = 0;
-            // A damaged index stops the export with its own message, not as a failed write.
-            let mut unreadable = None;
-            print(anstream::ColorChoice::Never, |out| {
-                for passage in passages {
-                    match passage {
-                        Ok(passage) => render::json(out, &passage)?,
-                        Err(error) => {
-                            unreadable = Some(error);
-                            break;
-                        }
-                    }
-                    exported += 1;
-                }
-                Ok(())
-            })?;
-            if let Some(error) = unreadable {
-                return Err(error.into());
-            }
-            Ok(if exported == 0 {
-                Outcome::NoMatch
-            } else {
-                Outcome::Found
-            })
-        }
+        Action::Export => export(&open_or_build(config, console)?),
         Action::Sources { json } => {
             let catalog = open_or_build(config, console)?.catalog()?;
             print(anstream::ColorChoice::Auto, |out| {
@@ -121,42 +87,78 @@ pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
             per_query,
             baseline,
             json,
-        } => {
-            let collection = match files {
-                EvalFiles::Folder(folder) => Collection::in_folder(folder),
-                EvalFiles::Files {
-                    corpus,
-                    queries,
-                    qrels,
-                } => Collection {
-                    corpus: corpus.clone(),
-                    queries: queries.clone(),
-                    qrels: qrels.clone(),
-                },
-            };
-            let options = eval::EvalOptions {
-                per_query: *per_query,
-                baseline: *baseline,
-            };
-            let report = eval::evaluate(&collection, &options)?;
-            if report.truncated_queries > 0 {
-                console.warn(format_args!(
-                    "{} over {} characters cut at a word boundary",
-                    count(report.truncated_queries, "query", "queries"),
-                    citedex::MAX_QUERY_CHARS
-                ));
-            }
-            console.note(eval_summary(&report));
-            print(anstream::ColorChoice::Never, |out| {
-                if *json {
-                    render::json(out, &report)
-                } else {
-                    render::eval_report(out, &report)
-                }
-            })?;
-            Ok(Outcome::Found)
-        }
+        } => evaluate(files, *per_query, *baseline, *json, console),
+        Action::Completions { shell } => manual::completions(*shell),
+        Action::Man { dir } => manual::man(dir.as_deref(), console),
     }
+}
+
+/// Prints every passage as JSON Lines.
+fn export(index: &Index) -> anyhow::Result<Outcome> {
+    let passages = index.passages()?;
+    let mut exported = 0;
+    // A damaged index stops the export with its own message, not as a failed write.
+    let mut unreadable = None;
+    print(anstream::ColorChoice::Never, |out| {
+        for passage in passages {
+            match passage {
+                Ok(passage) => render::json(out, &passage)?,
+                Err(error) => {
+                    unreadable = Some(error);
+                    break;
+                }
+            }
+            exported += 1;
+        }
+        Ok(())
+    })?;
+    if let Some(error) = unreadable {
+        return Err(error.into());
+    }
+    Ok(if exported == 0 {
+        Outcome::NoMatch
+    } else {
+        Outcome::Found
+    })
+}
+
+/// Evaluates ranking on a test collection and prints the figures.
+fn evaluate(
+    files: &EvalFiles,
+    per_query: bool,
+    baseline: bool,
+    json: bool,
+    console: &Console,
+) -> anyhow::Result<Outcome> {
+    let collection = match files {
+        EvalFiles::Folder(folder) => Collection::in_folder(folder),
+        EvalFiles::Files {
+            corpus,
+            queries,
+            qrels,
+        } => Collection {
+            corpus: corpus.clone(),
+            queries: queries.clone(),
+            qrels: qrels.clone(),
+        },
+    };
+    let report = eval::evaluate(&collection, &eval::EvalOptions { per_query, baseline })?;
+    if report.truncated_queries > 0 {
+        console.warn(format_args!(
+            "{} over {} characters cut at a word boundary",
+            count(report.truncated_queries, "query", "queries"),
+            citedex::MAX_QUERY_CHARS
+        ));
+    }
+    console.note(eval_summary(&report));
+    print(anstream::ColorChoice::Never, |out| {
+        if json {
+            render::json(out, &report)
+        } else {
+            render::eval_report(out, &report)
+        }
+    })?;
+    Ok(Outcome::Found)
 }
 
 /// Checks the index whole and says what is wrong with it, if anything: found damage is an error.
@@ -206,22 +208,32 @@ fn print(
 
 /// Opens the index, first building it from the default corpus when there is none yet.
 fn open_or_build(config: &Config, console: &Console) -> anyhow::Result<Index> {
-    let corpus = PathBuf::from(DEFAULT_CORPUS_DIR);
+    let corpus = Path::new(DEFAULT_CORPUS_DIR);
     if !Index::exists(&config.index_dir) && corpus.is_dir() {
         console.note(format_args!(
             "no index at {}, building it from {}/ first",
             config.index_dir.display(),
             corpus.display()
         ));
-        let report = build(&[corpus], &config.index_dir, false, console)?;
+        let report = build(&[], &config.index_dir, BuildOptions::default(), console)?;
         console.note(summary(&report, &config.index_dir));
     }
     Ok(Index::open(&config.index_dir)?)
 }
 
-/// Builds or updates the index with a progress bar on standard error.
-fn build(roots: &[PathBuf], index_dir: &Path, full: bool, console: &Console) -> anyhow::Result<BuildReport> {
-    let report = indexer::build(roots, index_dir, full, console);
+/// Builds or updates the index with a progress bar on standard error; without paths, every
+/// recorded root, or the default corpus when the index records none.
+fn build(
+    paths: &[PathBuf],
+    index_dir: &Path,
+    options: BuildOptions,
+    console: &Console,
+) -> anyhow::Result<BuildReport> {
+    let options = BuildOptions {
+        default_root: Some(Path::new(DEFAULT_CORPUS_DIR)),
+        ..options
+    };
+    let report = indexer::build(paths, index_dir, options, console);
     console.finish();
     Ok(report?)
 }
@@ -243,7 +255,7 @@ fn summary(report: &BuildReport, index_dir: &Path) -> String {
     let unsupported = report
         .skipped
         .iter()
-        .filter(|s| s.reason == SkipReason::Unsupported)
+        .filter(|s| s.reason == citedex::corpus::SkipReason::Unsupported)
         .count();
     let warned = report.skipped.len() - failed - unsupported;
     if failed > 0 {

@@ -16,6 +16,8 @@ use anyhow::Context;
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
 
+use citedex::indexer::{BuildOptions, Walked};
+
 use super::console::Console;
 use super::{Outcome, build, summary};
 
@@ -26,15 +28,17 @@ const LONGEST_WAIT: Duration = Duration::from_secs(10);
 /// How often a root that disappeared is looked for.
 const MISSING_ROOT_POLL: Duration = Duration::from_secs(1);
 
-/// Builds the index, then updates it after every burst of changes under `roots`, one summary line
-/// per update that changed something. Runs until interrupted; a failed update is reported and
-/// waited out.
-pub fn run(roots: &[PathBuf], index_dir: &Path, console: &Console) -> anyhow::Result<Outcome> {
-    let first = build(roots, index_dir, false, console)?;
+/// Builds the index, then updates it after every burst of changes under the roots at `paths` (or
+/// every recorded root), one summary line per update that changed something. Runs until
+/// interrupted; a failed update is reported and waited out.
+pub fn run(paths: &[PathBuf], index_dir: &Path, console: &Console) -> anyhow::Result<Outcome> {
+    let first = build(paths, index_dir, BuildOptions::default(), console)?;
     console.note(summary(&first, index_dir));
+    // Later updates walk what the first one did, by canonical path.
+    let roots: Vec<PathBuf> = first.walked.iter().map(|walked| walked.path.clone()).collect();
     let (sender, events) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(sender).context("starting the file watcher")?;
-    let mut watched: Vec<WatchedRoot> = roots.iter().map(|root| WatchedRoot::new(root)).collect();
+    let mut watched: Vec<WatchedRoot> = first.walked.iter().map(WatchedRoot::new).collect();
     for root in &mut watched {
         root.watch(&mut watcher)?;
     }
@@ -42,9 +46,10 @@ pub fn run(roots: &[PathBuf], index_dir: &Path, console: &Console) -> anyhow::Re
     let own_files = std::fs::canonicalize(index_dir).unwrap_or_else(|_| index_dir.to_path_buf());
     console.note(format_args!(
         "watching {} for changes",
-        roots
+        first
+            .walked
             .iter()
-            .map(|r| r.display().to_string())
+            .map(|walked| walked.label.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     ));
@@ -95,7 +100,7 @@ pub fn run(roots: &[PathBuf], index_dir: &Path, console: &Console) -> anyhow::Re
             continue;
         }
         burst = Burst::default();
-        match build(roots, index_dir, false, console) {
+        match build(&roots, index_dir, BuildOptions::default(), console) {
             Ok(report) if report.added + report.changed + report.removed + report.failed() == 0 => {}
             Ok(report) => console.note(summary(&report, index_dir)),
             Err(error) => console.error(&error),
@@ -143,10 +148,14 @@ impl Burst {
     }
 }
 
-/// A root as watched: the path given, and which folder or file stood there when it was watched.
+/// A root as watched: its canonical path, and which folder or file stood there when it was
+/// watched.
 struct WatchedRoot {
+    /// The canonical path, which is also the prefix of the paths events carry.
     path: PathBuf,
-    /// The canonical path watched: the prefix of the paths events carry.
+    /// How messages name it.
+    label: String,
+    /// The path watched: the canonical path, made anew if the root was replaced by a link.
     target: PathBuf,
     /// The watched folder or file, or `None` while nothing stands at `path`.
     identity: Option<Identity>,
@@ -156,11 +165,12 @@ struct WatchedRoot {
 }
 
 impl WatchedRoot {
-    fn new(path: &Path) -> WatchedRoot {
+    fn new(walked: &Walked) -> WatchedRoot {
         WatchedRoot {
-            path: path.to_path_buf(),
-            target: path.to_path_buf(),
-            identity: identity(path),
+            path: walked.path.clone(),
+            label: walked.label.clone(),
+            target: walked.path.clone(),
+            identity: identity(&walked.path),
             lost: false,
         }
     }
@@ -170,7 +180,7 @@ impl WatchedRoot {
         self.target = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
         watcher
             .watch(&self.target, RecursiveMode::Recursive)
-            .with_context(|| format!("watching {}", self.path.display()))
+            .with_context(|| format!("watching {}", self.label))
     }
 
     /// Whether `event` says that the watched folder or file itself went away.
@@ -197,14 +207,12 @@ impl WatchedRoot {
         if now.is_none() {
             console.note(format_args!(
                 "{} is gone; waiting for it to come back",
-                self.path.display()
+                self.label
             ));
             return false;
         }
         match self.watch(watcher) {
-            Ok(()) if was_missing => {
-                console.note(format_args!("{} is back; watching it again", self.path.display()))
-            }
+            Ok(()) if was_missing => console.note(format_args!("{} is back; watching it again", self.label)),
             Ok(()) => {}
             Err(error) => {
                 console.error(&error);

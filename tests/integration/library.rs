@@ -1,26 +1,10 @@
 //! The library API on documents made in memory: writing, searching, presenting, listing.
 
 use citedex::formats::{self, Format};
-use citedex::{Index, IndexWriter, Note, Query, SearchOptions, SearchResults};
+use citedex::{Index, IndexWriter, Note, Query};
 use tempfile::TempDir;
 
-use crate::util::index_of;
-
-fn search(index: &Index, query: &str) -> SearchResults {
-    let options = SearchOptions {
-        limit: 50,
-        explain: false,
-    };
-    index.search(&Query::parse(query).unwrap(), &options).unwrap()
-}
-
-fn ids(results: &SearchResults) -> Vec<&str> {
-    results
-        .results
-        .iter()
-        .map(|hit| hit.passage.id.as_str())
-        .collect()
-}
+use crate::util::{ids, index_of, search, when_unlocked};
 
 const ARTICLE: &str = "---\ntitle: Tingling Hands\nkind: article\npublisher: Example Health\n---\n## Causes\n\nTingling in the hands often comes from a pinched nerve in the wrist.\n\n## Diabetes\n\nHigh blood sugar from diabetes damages nerves and causes tingling.\n";
 const SOURCE: &str = "---\ntitle: Nerve Health\nkind: source\npublisher: Example Clinic\n---\n## Symptoms\n\nTingling and numbness are early signs of nerve trouble.\n\n## Sugar\n\nDiabetes raises blood sugar.\n\n## Care\n\nA splint holds the wrist still at night.\n\n## More care\n\nRest the hand.\n";
@@ -160,13 +144,13 @@ fn an_update_rewrites_only_what_changed_and_keeps_citation_links() {
     };
     assert_eq!(cited_by(dir.path()), ["kb/legs.md"]);
     // Re-adding the source with the same content keeps its record and its links.
-    let mut writer = IndexWriter::update(dir.path()).unwrap();
+    let mut writer = when_unlocked(|| IndexWriter::update(dir.path())).unwrap();
     let source = formats::read(Format::Markdown, SOURCE.as_bytes(), "nerves").unwrap();
     writer.add("kb/nerves.md", &source).unwrap();
     writer.commit().unwrap();
     assert_eq!(cited_by(dir.path()), ["kb/legs.md"]);
     // Removing the article removes the link, and its record.
-    let mut writer = IndexWriter::update(dir.path()).unwrap();
+    let mut writer = when_unlocked(|| IndexWriter::update(dir.path())).unwrap();
     assert!(writer.remove("kb/legs.md"));
     writer.commit().unwrap();
     assert!(cited_by(dir.path()).is_empty());
@@ -180,7 +164,7 @@ fn a_snapshot_knows_when_a_newer_commit_was_made() {
     let (dir, index) = base();
     assert!(index.is_current().unwrap());
     // An update commits into the live generation.
-    let mut writer = IndexWriter::update(dir.path()).unwrap();
+    let mut writer = when_unlocked(|| IndexWriter::update(dir.path())).unwrap();
     assert!(writer.remove("kb/sources/nerves.md"));
     writer.commit().unwrap();
     assert!(!index.is_current().unwrap());
@@ -188,7 +172,10 @@ fn a_snapshot_knows_when_a_newer_commit_was_made() {
     assert!(updated.is_current().unwrap());
     assert_eq!(updated.info().documents, 1);
     // A full build makes a new generation live; the old snapshots still answer from theirs.
-    IndexWriter::create(dir.path()).unwrap().commit().unwrap();
+    when_unlocked(|| IndexWriter::create(dir.path()))
+        .unwrap()
+        .commit()
+        .unwrap();
     assert!(!updated.is_current().unwrap());
     assert!(Index::open(dir.path()).unwrap().is_current().unwrap());
     assert_eq!(ids(&search(&index, "splint")), ["kb/sources/nerves.md#2"]);

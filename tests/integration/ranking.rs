@@ -258,9 +258,16 @@ fn write_published_beir(kb: &Sandbox) {
          {\"_id\": \"q2\", \"text\": \"big toe\"}\r\n\
          {\"_id\": \"q3\", \"text\": \"unjudged query\"}\r\n",
     );
+    // A query too long to search whole: cut at a word, and said so.
+    let long = json!({"_id": "q4", "text": "big toe ".repeat(200)}).to_string();
+    fs::write(
+        kb.path("beir/queries.jsonl"),
+        fs::read_to_string(kb.path("beir/queries.jsonl")).unwrap() + &long + "\r\n",
+    )
+    .unwrap();
     kb.write(
         "beir/qrels/test.tsv",
-        "query-id\tcorpus-id\tscore\r\nq1\td1\t1\r\nq2\td2\t2\r\n",
+        "query-id\tcorpus-id\tscore\r\nq1\td1\t1\r\nq2\td2\t2\r\nq4\td2\t1\r\n",
     );
 }
 
@@ -270,13 +277,14 @@ fn beir_files_are_read_as_published() {
     write_published_beir(&kb);
     let output = kb.citedex(&["eval", "--dataset", "beir", "--json", "--per-query"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("1 query without a relevant judgment left out"),
-        "{}",
-        stderr(&output)
-    );
+    for line in [
+        "citedex: warning: 1 query over 1000 characters cut at a word boundary",
+        "; 1 query without a relevant judgment left out",
+    ] {
+        assert!(stderr(&output).contains(line), "{}", stderr(&output));
+    }
     let report: EvalReport = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report.queries, 2);
+    assert_eq!((report.queries, report.truncated_queries), (3, 1));
     let q1 = &report.per_query[0];
     assert_eq!(q1.ranking, ["d1"], "the query's own id is left out");
     assert_eq!(

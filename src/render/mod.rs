@@ -3,19 +3,18 @@
 //! colour is off) or as JSON for programs. Text from the index is shown with its control
 //! characters made visible, so a hostile file cannot drive the terminal.
 
+mod listings;
+
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
-use citedex::catalog::{Catalog, Entry};
-use citedex::document::Kind;
-use citedex::eval::EvalReport;
-use citedex::{Explanation, Hit, SearchResults};
+use citedex::{Explanation, Hit, PassageInContext, SearchResults, StoredPassage};
 use serde::Serialize;
 
+pub use listings::{eval_report, sources, status};
+
 const BOLD: Style = Style::new().bold();
-/// How much of a query's text a comparison line quotes, in characters.
-const QUOTED_QUERY_CHARS: usize = 70;
 const DIM: Style = Style::new().dimmed();
 const MATCH: Style = AnsiColor::Red.on_default().bold();
 const PATH: Style = AnsiColor::Magenta.on_default();
@@ -102,20 +101,14 @@ pub fn search_results(out: &mut dyn Write, results: &SearchResults) -> io::Resul
 
 fn write_hit(out: &mut dyn Write, hit: &Hit) -> io::Result<()> {
     let passage = &hit.passage;
-    let mut heading = vec![passage.source.title.as_str()];
-    heading.extend(passage.section.iter().map(String::as_str));
     writeln!(
         out,
         "{} {}  {}",
         styled(BOLD, &format!("{}.", hit.rank)),
         styled(DIM, &format!("{:.2}", hit.score)),
-        styled(BOLD, &visible(&heading.join(PATH_SEPARATOR)))
+        styled(BOLD, &visible(&heading_path(passage).join(PATH_SEPARATOR)))
     )?;
-    writeln!(out, "   {}", visible(&describe_source(&passage.source)))?;
-    if !passage.cited_by.is_empty() {
-        let titles: Vec<&str> = passage.cited_by.iter().map(|link| link.title.as_str()).collect();
-        writeln!(out, "   cited by: {}", visible(&titles.join("; ")))?;
-    }
+    write_attribution(out, passage, "   ")?;
     let snippet = visible_lines(&hit.snippet);
     // Highlight offsets are those of the snippet as stored; made visible, it only grows where no
     // highlight can stand (a query term never holds a control character).
@@ -127,13 +120,98 @@ fn write_hit(out: &mut dyn Write, hit: &Hit) -> io::Result<()> {
     for line in marked.lines() {
         writeln!(out, "   {} {line}", styled(DIM, "│"))?;
     }
-    let location = visible(&passage.id);
-    match passage.page {
-        Some(page) => writeln!(out, "   {} (page {page})", styled(PATH, &location))?,
-        None => writeln!(out, "   {}", styled(PATH, &location))?,
-    }
+    writeln!(out, "   {}", location(passage))?;
     if let Some(explanation) = &hit.explanation {
         write_explanation(out, explanation, 1)?;
+    }
+    Ok(())
+}
+
+/// Writes the passage's source and the articles that cite it, each line after `indent`.
+fn write_attribution(out: &mut dyn Write, passage: &StoredPassage, indent: &str) -> io::Result<()> {
+    writeln!(out, "{indent}{}", visible(&describe_source(&passage.source)))?;
+    if !passage.cited_by.is_empty() {
+        let titles: Vec<&str> = passage.cited_by.iter().map(|link| link.title.as_str()).collect();
+        writeln!(out, "{indent}cited by: {}", visible(&titles.join("; ")))?;
+    }
+    Ok(())
+}
+
+/// Where a passage starts, as editors and terminals open it: `path:line` (as ripgrep prints it),
+/// `path (page N)` for a PDF, then the passage's number within its document (`#2`: its id is
+/// `path#2`).
+fn location(passage: &StoredPassage) -> String {
+    let path = visible(&passage.source.path);
+    let place = match (passage.line_start, passage.page) {
+        (Some(line), _) => format!("{path}:{line}"),
+        (None, Some(page)) => format!("{path} (page {page})"),
+        (None, None) => path.into_owned(),
+    };
+    format!(
+        "{}  {}",
+        styled(PATH, &place),
+        styled(DIM, &format!("#{}", passage.ordinal))
+    )
+}
+
+/// Writes one path a line, as `rg -l` does.
+pub fn files<'a>(out: &mut dyn Write, paths: impl Iterator<Item = &'a str>) -> io::Result<()> {
+    for path in paths {
+        writeln!(out, "{}", visible(path))?;
+    }
+    Ok(())
+}
+
+/// `citedex show --json`: the passage and its neighbours, with the full heading path.
+#[derive(Serialize)]
+pub struct Shown<'a> {
+    /// The document title, then the passage's headings.
+    heading_path: Vec<&'a str>,
+    #[serde(flatten)]
+    context: &'a PassageInContext,
+}
+
+impl<'a> Shown<'a> {
+    /// The answer for `context`.
+    pub fn new(context: &'a PassageInContext) -> Shown<'a> {
+        Shown {
+            heading_path: heading_path(&context.passage),
+            context,
+        }
+    }
+}
+
+/// The document title, then the passage's headings.
+fn heading_path(passage: &StoredPassage) -> Vec<&str> {
+    std::iter::once(passage.source.title.as_str())
+        .chain(passage.section.iter().map(String::as_str))
+        .collect()
+}
+
+/// Writes a passage for people with its neighbours: the heading path and source once, then each
+/// passage with where it starts, the neighbours' text dimmed.
+pub fn shown(out: &mut dyn Write, context: &PassageInContext) -> io::Result<()> {
+    let passage = &context.passage;
+    writeln!(
+        out,
+        "{}",
+        styled(BOLD, &visible(&heading_path(passage).join(PATH_SEPARATOR)))
+    )?;
+    write_attribution(out, passage, "")?;
+    let neighbours = context.before.iter().map(|p| (p, false));
+    let all = neighbours
+        .chain([(passage, true)])
+        .chain(context.after.iter().map(|p| (p, false)));
+    for (shown, asked) in all {
+        writeln!(out, "\n{}", location(shown))?;
+        let (bar, style) = if asked {
+            ("┃", Style::new())
+        } else {
+            ("│", DIM)
+        };
+        for line in visible_lines(&shown.text).lines() {
+            writeln!(out, "{} {}", styled(DIM, bar), styled(style, line))?;
+        }
     }
     Ok(())
 }
@@ -193,167 +271,6 @@ fn highlight(snippet: &str, ranges: &[[usize; 2]]) -> String {
     marked
 }
 
-/// Writes an evaluation's averages as a small table (beside the baseline's, when there is one),
-/// the comparison with the baseline, then each query's scores if present.
-pub fn eval_report(out: &mut dyn Write, report: &EvalReport) -> io::Result<()> {
-    let ours = [report.ndcg_at_10, report.recall_at_100, report.mrr_at_10];
-    let names = ["nDCG@10", "Recall@100", "MRR@10"];
-    match &report.baseline {
-        None => {
-            for (name, value) in names.iter().zip(ours) {
-                writeln!(out, "{name:<11} {value:.4}")?;
-            }
-        }
-        Some(baseline) => {
-            let theirs = [baseline.ndcg_at_10, baseline.recall_at_100, baseline.mrr_at_10];
-            writeln!(out, "{:<11} {:>7} {:>7} {:>7}", "", "citedex", "BM25", "change")?;
-            for ((name, value), base) in names.iter().zip(ours).zip(theirs) {
-                writeln!(out, "{name:<11} {value:>7.4} {base:>7.4} {:>+7.4}", value - base)?;
-            }
-        }
-    }
-    write!(out, "{}", count(report.queries, "judged query", "judged queries"))?;
-    if report.truncated_queries > 0 {
-        write!(
-            out,
-            " ({} shortened to the query length limit)",
-            report.truncated_queries
-        )?;
-    }
-    writeln!(out)?;
-    if let Some(baseline) = &report.baseline {
-        let comparison = &baseline.comparison;
-        writeln!(
-            out,
-            "\nnDCG@10 against BM25, query by query: {} better, {} worse, {} the same",
-            comparison.better, comparison.worse, comparison.same
-        )?;
-        for (title, changes) in [
-            ("largest gains", &comparison.largest_gains),
-            ("largest losses", &comparison.largest_losses),
-        ] {
-            if changes.is_empty() {
-                continue;
-            }
-            writeln!(out, "{title}:")?;
-            for change in changes {
-                writeln!(
-                    out,
-                    "  {:+.4}  {:.4} (BM25 {:.4})  {}  {}",
-                    change.difference(),
-                    change.ndcg_at_10,
-                    change.baseline_ndcg_at_10,
-                    visible(&change.id),
-                    visible(&shortened(&change.query, QUOTED_QUERY_CHARS))
-                )?;
-            }
-        }
-    }
-    if !report.per_query.is_empty() {
-        writeln!(
-            out,
-            "\n{:<24} {:>8} {:>10} {:>7}",
-            "query", "nDCG@10", "Recall@100", "RR@10"
-        )?;
-        for query in &report.per_query {
-            writeln!(
-                out,
-                "{:<24} {:>8.4} {:>10.4} {:>7.4}",
-                visible(&query.id),
-                query.ndcg_at_10,
-                query.recall_at_100,
-                query.rr_at_10
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// `text` cut to `limit` characters, with an ellipsis when cut.
-fn shortened(text: &str, limit: usize) -> Cow<'_, str> {
-    match text.char_indices().nth(limit) {
-        Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
-        None => Cow::Borrowed(text),
-    }
-}
-
-/// Writes the document list for people: each document with its details, then missing references.
-pub fn sources(out: &mut dyn Write, catalog: &Catalog) -> io::Result<()> {
-    for kind in [Kind::Article, Kind::Source] {
-        let documents: Vec<&Entry> = catalog
-            .documents
-            .iter()
-            .filter(|d| d.source.kind == kind)
-            .collect();
-        if documents.is_empty() {
-            continue;
-        }
-        writeln!(
-            out,
-            "{}",
-            styled(BOLD, &format!("{}s ({})", kind.as_str(), documents.len()))
-        )?;
-        for entry in documents {
-            writeln!(out, "  {}", visible(&describe_source(&entry.source)))?;
-            writeln!(
-                out,
-                "    {}  {}",
-                styled(PATH, &visible(&entry.source.path)),
-                count(entry.passages, "passage", "passages")
-            )?;
-            if !entry.references.is_empty() {
-                let resolved = entry.references.iter().filter(|r| r.resolved.is_some()).count();
-                let malformed = entry
-                    .references
-                    .iter()
-                    .filter(|r| r.cited.reference.problem.is_some())
-                    .count();
-                writeln!(
-                    out,
-                    "    cites {}: {resolved} found in the index, {} missing, {malformed} malformed",
-                    count(entry.references.len(), "work", "works"),
-                    entry.references.len() - resolved
-                )?;
-            }
-            if !entry.cited_by.is_empty() {
-                let titles: Vec<&str> = entry.cited_by.iter().map(|link| link.title.as_str()).collect();
-                writeln!(out, "    cited by: {}", visible(&titles.join("; ")))?;
-            }
-        }
-    }
-    let missing: Vec<(&Entry, &str)> = catalog
-        .missing_references()
-        .map(|(entry, reference)| (entry, reference.cited.reference.text.as_str()))
-        .collect();
-    if !missing.is_empty() {
-        writeln!(
-            out,
-            "{}",
-            styled(
-                BOLD,
-                &format!(
-                    "missing ({}): {} no document",
-                    missing.len(),
-                    if missing.len() == 1 {
-                        "reference that matches"
-                    } else {
-                        "references that match"
-                    }
-                )
-            )
-        )?;
-        for (entry, text) in missing {
-            writeln!(
-                out,
-                "  {}\n    cited in {}",
-                visible(text),
-                styled(PATH, &visible(&entry.source.path))
-            )?;
-        }
-    }
-    Ok(())
-}
-
 /// `1 passage`, `2 passages`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -362,6 +279,7 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use citedex::document::Kind;
 
     #[test]
     fn highlight_marks_ranges() {
@@ -378,6 +296,43 @@ mod tests {
         assert_eq!(visible("a\u{1b}]52;c;aGk=\u{7}b\nc"), "a\\e]52;c;aGk=\\x07b\\nc");
         assert_eq!(visible_lines("one\ntwo\u{1b}[2J"), "one\ntwo\\e[2J");
         assert_eq!(visible("\u{9b}31m"), "\\x9B31m");
+    }
+
+    /// Runs a writer into a string, without styling.
+    fn written(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        write(&mut anstream::StripStream::new(&mut out)).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn passage(line_start: Option<u32>, page: Option<u32>) -> StoredPassage {
+        StoredPassage {
+            id: "kb/a.md#2".into(),
+            ordinal: 2,
+            text: "Text.".into(),
+            section: vec!["Part".into()],
+            role: citedex::document::Role::Body,
+            page,
+            line_start,
+            line_end: line_start,
+            source: citedex::catalog::SourceInfo {
+                title: "A".into(),
+                path: "kb/a.md".into(),
+                kind: Kind::Source,
+                publisher: None,
+                date: None,
+                url: None,
+            },
+            cited_by: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn locations_read_as_editors_open_them() {
+        let shown = |line, page| written(|out| writeln!(out, "{}", location(&passage(line, page))));
+        assert_eq!(shown(Some(12), None), "kb/a.md:12  #2\n");
+        assert_eq!(shown(None, Some(3)), "kb/a.md (page 3)  #2\n");
+        assert_eq!(shown(None, None), "kb/a.md  #2\n");
     }
 
     #[test]

@@ -1,0 +1,136 @@
+//! Finding passages: `citedex search` (ranked passages, or only the files that hold them) and
+//! `citedex show` (one passage with its neighbours, by id or by `path:line`).
+
+use citedex::{Index, Note, PresentOptions, Query, Ranker, Ranking, StoredPassage};
+
+use super::console::Console;
+use super::{Outcome, color_choice, print};
+use crate::cli::SearchOutput;
+use crate::render;
+
+/// Searches and prints the results as `output` says; `limit` is `None` for every matching file.
+pub fn search(
+    index: &Index,
+    query: &str,
+    limit: Option<usize>,
+    output: SearchOutput,
+    color: clap::ColorChoice,
+    console: &Console,
+) -> anyhow::Result<Outcome> {
+    let query = Query::parse(query)?;
+    let (limit, explain) = match output {
+        SearchOutput::Files => return files(index, &query, limit, color, console),
+        SearchOutput::Text { explain } | SearchOutput::Json { explain } => {
+            (limit.unwrap_or_default(), explain)
+        }
+    };
+    let ranking = index.rank(&query, limit)?;
+    let results = index.present(&ranking, &PresentOptions { explain })?;
+    // Presenting may add notes of its own (explanations capped) after the ranking's.
+    tell_notes(&results.notes, &ranking, console);
+    print(color_choice(color), |out| match output {
+        SearchOutput::Json { .. } => render::json(out, &results),
+        _ => render::search_results(out, &results),
+    })?;
+    Ok(found_if(!results.results.is_empty()))
+}
+
+/// Prints the files holding matching passages, best first.
+fn files(
+    index: &Index,
+    query: &Query,
+    limit: Option<usize>,
+    color: clap::ColorChoice,
+    console: &Console,
+) -> anyhow::Result<Outcome> {
+    // The notes (a typo corrected, nothing found) come with a ranking of passages.
+    let ranking = index.rank(query, 1)?;
+    let notes: Vec<String> = ranking.notes.iter().map(Note::to_string).collect();
+    tell_notes(&notes, &ranking, console);
+    let limit = limit.unwrap_or(index.info().documents).max(1);
+    let files = index.rank_documents(query, limit, Ranker::Citedex)?;
+    print(color_choice(color), |out| {
+        render::files(out, files.iter().map(|(path, _)| path.as_str()))
+    })?;
+    Ok(found_if(!files.is_empty()))
+}
+
+/// Tells the notes on how the query was read, and that nothing matched when nothing did.
+fn tell_notes(notes: &[String], ranking: &Ranking, console: &Console) {
+    for note in notes {
+        console.note(note);
+    }
+    let said = ranking
+        .notes
+        .iter()
+        .any(|note| matches!(note, Note::NothingMatched { .. }));
+    if ranking.total_hits == 0 && !said {
+        console.note(Note::NothingMatched { missing: Vec::new() });
+    }
+}
+
+/// Prints the passage `target` names (an id, `path#N`, or a place, `path:LINE`) with up to
+/// `context` neighbours in its section on each side.
+pub fn show(
+    index: &Index,
+    target: &str,
+    context: usize,
+    json: bool,
+    color: clap::ColorChoice,
+    console: &Console,
+) -> anyhow::Result<Outcome> {
+    let found = match index.passage_in_context(target, context)? {
+        Some(found) => Some(found),
+        None => match passage_at_line(index, target)? {
+            Some(id) => index.passage_in_context(&id, context)?,
+            None => None,
+        },
+    };
+    let Some(found) = found else {
+        console.note(format_args!(
+            "no passage {target:?} in the index; give an id as search shows it (path#N) or path:LINE"
+        ));
+        return Ok(Outcome::NoMatch);
+    };
+    print(color_choice(color), |out| {
+        if json {
+            render::json(out, &render::Shown::new(&found))
+        } else {
+            render::shown(out, &found)
+        }
+    })?;
+    Ok(Outcome::Found)
+}
+
+/// The id of the passage at line `LINE` of the document `path`, for a target `path:LINE`: the
+/// first passage whose lines hold it, else the nearest one (the later of two as near: the line is
+/// a heading or blank line above it). `None` for a document without lines (a PDF has pages).
+fn passage_at_line(index: &Index, target: &str) -> anyhow::Result<Option<String>> {
+    let Some((path, line)) = target.rsplit_once(':') else {
+        return Ok(None);
+    };
+    let Ok(line) = line.parse::<u32>() else {
+        return Ok(None);
+    };
+    let passages = index.document_passages(path)?;
+    let distance = |passage: &StoredPassage| {
+        let (start, end) = (passage.line_start?, passage.line_end?);
+        Some(start.saturating_sub(line).max(line.saturating_sub(end)))
+    };
+    let nearest = passages
+        .iter()
+        .filter_map(|passage| Some((distance(passage)?, passage)))
+        .min_by_key(|&(distance, passage)| {
+            let later_first = if distance == 0 {
+                0
+            } else {
+                usize::MAX - passage.ordinal
+            };
+            (distance, later_first, passage.ordinal)
+        });
+    Ok(nearest.map(|(_, passage)| passage.id.clone()))
+}
+
+fn found_if(found: bool) -> Outcome {
+    if found { Outcome::Found } else { Outcome::NoMatch }
+}
