@@ -32,9 +32,10 @@ pub enum BuildError {
     /// A folder or file given to index does not exist.
     #[error("{} does not exist", .0.display())]
     Missing(PathBuf),
-    /// No path was given and the index records no root to update.
-    #[error("the index records no folder to update; name one: `citedex index PATH`")]
-    NoRoots,
+    /// No path was given, the index records no root yet, and there is no default folder.
+    #[error("the index records no folder yet{}; name the folders to index: `citedex index PATH`",
+        .0.as_ref().map(|default| format!(" and there is no {}", default.display())).unwrap_or_default())]
+    NoRoots(Option<PathBuf>),
     /// A full rebuild would silently drop the documents of a root that no longer exists.
     #[error(
         "the root {} no longer exists, and a full rebuild would drop its documents; forget it first \

@@ -192,8 +192,10 @@ pub fn plan(
     );
     let everything = given.is_empty();
     let given: Vec<&Path> = match (given, default) {
-        ([], Some(default)) if recorded.is_empty() => vec![default],
-        ([], None) if recorded.is_empty() => return Err(BuildError::NoRoots),
+        ([], Some(default)) if recorded.is_empty() && default.exists() => vec![default],
+        ([], default) if recorded.is_empty() => {
+            return Err(BuildError::NoRoots(default.map(Path::to_path_buf)));
+        }
         _ => given.iter().map(PathBuf::as_path).collect(),
     };
     let mut walk = Vec::new();
@@ -264,6 +266,30 @@ mod tests {
         for bytes in [&b"kb/a\xff.md"[..], b"kb/a\\xFF.md", b"a\\", "é/\\\\x".as_bytes()] {
             assert_eq!(decode(&encode(&path(bytes))), path(bytes));
         }
+    }
+
+    #[test]
+    fn a_plan_walks_outermost_folders_and_needs_something_to_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir_all(root.join("notes/sub")).unwrap();
+        let given = [root.join("notes/sub"), root.join("notes")];
+        let whole = plan(&[], &given, None, false, false).unwrap();
+        assert_eq!(whole.walk, [root.join("notes")]);
+        assert_eq!(whole.roots, [root.join("notes")]);
+        assert!(!whole.everything);
+        // A part of a recorded root is walked alone, and the roots stay as they were.
+        let recorded = [root.join("notes")];
+        let part = plan(&recorded, &[root.join("notes/sub")], None, false, false).unwrap();
+        assert_eq!(
+            (part.walk, part.roots),
+            (vec![root.join("notes/sub")], recorded.to_vec())
+        );
+        let missing = root.join("corpus");
+        assert!(matches!(
+            plan(&[], &[], Some(&missing), false, false),
+            Err(BuildError::NoRoots(Some(_)))
+        ));
     }
 
     #[test]

@@ -355,15 +355,6 @@ fn phrase(field: &str, value: &str) -> Result<String, ErrorData> {
     Ok(words.join(" "))
 }
 
-/// The `show` answer.
-#[derive(Serialize)]
-struct ShowAnswer<'a> {
-    /// The document title, then the passage's headings.
-    heading_path: Vec<&'a str>,
-    #[serde(flatten)]
-    context: &'a citedex::PassageInContext,
-}
-
 fn show(index: &Index, arguments: &ShowArguments) -> Result<CallToolResult, ErrorData> {
     let found = index
         .passage_in_context(&arguments.id, arguments.context)
@@ -375,13 +366,8 @@ fn show(index: &Index, arguments: &ShowArguments) -> Result<CallToolResult, Erro
                 arguments.id
             ))
         })?;
-    let passage = &found.passage;
-    answer(&ShowAnswer {
-        heading_path: std::iter::once(passage.source.title.as_str())
-            .chain(passage.section.iter().map(String::as_str))
-            .collect(),
-        context: &found,
-    })
+    // The answer of `citedex show --json`.
+    answer(&crate::render::Shown::new(&found))
 }
 
 /// One document of the `sources` answer.
