@@ -100,8 +100,10 @@ fn closest_word(index: &Index, stem: &str, typed: &str) -> Result<Option<String>
         return Ok(None);
     }
     let field = index.fields.content;
-    // Transpositions count as one edit ("memroy"); the automaton allows at most two.
-    let reach = u8::try_from(allowed).unwrap_or(2).min(2);
+    // A stem may differ from its word more than the word from its typo ("studies" is "studi"):
+    // look one edit further among stems, and judge by written forms below. Transpositions count
+    // as one edit ("memroy"); the automaton allows at most two.
+    let reach = u8::try_from(allowed + 1).unwrap_or(2).min(2);
     let automaton = FuzzyTermQuery::new(Term::from_field_text(field, stem), reach, true)
         .automaton()
         .map_err(index.tantivy())?;
