@@ -166,6 +166,9 @@ pub struct IndexInfo {
     pub documents: usize,
     /// Passages in the index.
     pub passages: usize,
+    /// Documents with a publisher; `None` in commits written before it was counted.
+    #[serde(default)]
+    pub documents_with_publisher: Option<usize>,
     /// The corpus folders the index was built from.
     pub roots: Vec<String>,
     /// When the commit was made, in seconds since the Unix epoch.
@@ -199,6 +202,13 @@ impl Committed {
                 written_by: RELEASE.to_string(),
                 documents: catalog.documents.len(),
                 passages: catalog.documents.iter().map(|d| d.passages).sum(),
+                documents_with_publisher: Some(
+                    catalog
+                        .documents
+                        .iter()
+                        .filter(|d| d.source.publisher.is_some())
+                        .count(),
+                ),
                 roots,
                 committed_at: SystemTime::now()
                     .duration_since(UNIX_EPOCH)
@@ -290,6 +300,12 @@ impl Index {
     /// What the last commit recorded.
     pub fn info(&self) -> &IndexInfo {
         &self.info
+    }
+
+    /// Whether any document may have a publisher: searches leave the field out when none has,
+    /// as tantivy builds an empty term dictionary, at a cost, for a field without terms.
+    pub(crate) fn has_publishers(&self) -> bool {
+        self.info.documents_with_publisher != Some(0)
     }
 
     /// Whether this snapshot still shows the live index: `CURRENT` names its generation and no

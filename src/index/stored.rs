@@ -150,6 +150,7 @@ pub(crate) fn record_document(f: Fields, entry: &Entry) -> TantivyDocument {
     document.add_text(f.record_path, &entry.source.path);
     let bytes = serde_json::to_vec(entry).expect("a record is plain data and always serializes");
     document.add_bytes(f.record, &bytes);
+    add_dense_columns(f, &mut document, schema::document_key(&entry.source.path));
     document
 }
 
@@ -168,7 +169,16 @@ pub(crate) fn abbreviation_document(f: Fields, short: &str, long: &str) -> Tanti
     document.add_text(f.entry, EntryKind::Abbreviation.as_str());
     document.add_text(f.short_form, short);
     document.add_text(f.long_form, long);
+    add_dense_columns(f, &mut document, 0);
     document
+}
+
+/// Gives an entry that is not a passage values in the columns every passage has, so that each
+/// column is full rather than optional and a search reads a passage's value without first
+/// ranking its doc id among those that have one.
+fn add_dense_columns(f: Fields, document: &mut TantivyDocument, key: u64) {
+    document.add_u64(f.document, key);
+    document.add_u64(f.document_words, 0);
 }
 
 /// Reads an abbreviation back as (short form, long form).

@@ -312,7 +312,11 @@ pub(super) fn word_terms(index: &Index, text: &str) -> Terms {
 /// the separate heading fields add a little for passages whose own headings name the query.
 fn query_parser(index: &Index) -> QueryParser {
     let f = index.fields;
-    let mut parser = QueryParser::for_index(&index.index, vec![f.content, f.title, f.section, f.publisher]);
+    let mut fields = vec![f.content, f.title, f.section];
+    if index.has_publishers() {
+        fields.push(f.publisher);
+    }
+    let mut parser = QueryParser::for_index(&index.index, fields);
     parser.set_field_boost(f.title, TITLE_BOOST);
     parser.set_field_boost(f.section, SECTION_BOOST);
     parser.set_field_boost(f.publisher, PUBLISHER_BOOST);

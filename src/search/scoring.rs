@@ -96,7 +96,8 @@ pub(super) struct Scored {
     pub(super) address: DocAddress,
     /// The key of the passage's document (a hash of its path).
     pub(super) document: u64,
-    /// The passage's position in its document.
+    /// The passage's position in its document; read only for the passages that can reach the
+    /// top, as it only breaks ties (zero until then).
     ordinal: u64,
     pub(super) score: f32,
     pub(super) parts: ScoreParts,
@@ -107,13 +108,17 @@ impl Scored {
     /// by document and position, so that the order never depends on how the index happens to be
     /// split into segments.
     pub(super) fn order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
+        Scored::order_by_document(a, b).then_with(|| a.ordinal.cmp(&b.ordinal))
+    }
+
+    /// [`Scored::order`] short of the position in the document.
+    fn order_by_document(a: &Scored, b: &Scored) -> std::cmp::Ordering {
         a.parts
             .lacks_words
             .cmp(&b.parts.lacks_words)
             .then_with(|| a.parts.aside.cmp(&b.parts.aside))
             .then_with(|| b.score.total_cmp(&a.score))
             .then_with(|| a.document.cmp(&b.document))
-            .then_with(|| a.ordinal.cmp(&b.ordinal))
     }
 }
 
@@ -270,7 +275,12 @@ pub(super) fn score(index: &Index, terms: &Terms, matches: Vec<SegmentMatches>) 
     let documents = document_bm25(index, terms, &hits, &mut seen)?;
     let required: Vec<usize> = terms.required.iter().copied().filter(|&i| i < 64).collect();
     // A word may stand in the publisher's name rather than in the passage ("mayo clinic").
-    for &position in &required {
+    let in_publisher = if index.has_publishers() {
+        &required[..]
+    } else {
+        &[]
+    };
+    for &position in in_publisher {
         let publisher = Term::from_field_text(
             index.fields.publisher,
             terms.ranked[position].value().as_str().unwrap_or_default(),
@@ -294,7 +304,6 @@ pub(super) fn score(index: &Index, terms: &Terms, matches: Vec<SegmentMatches>) 
             Vec::new()
         };
         let keys = DocumentColumns::of(segment)?.key;
-        let ordinals = segment.fast_fields().u64("ordinal")?;
         for (&(doc, score), hit) in segment_hits.iter().zip(&seen[segment_ord]) {
             // A passage that holds none of the terms (matched by an abbreviation's expansion
             // alone) was not seen in their postings.
@@ -314,13 +323,17 @@ pub(super) fn score(index: &Index, terms: &Terms, matches: Vec<SegmentMatches>) 
             scored.push(Scored {
                 address: DocAddress::new(segment_ord as u32, doc),
                 document,
-                ordinal: ordinals.first(doc).unwrap_or_default(),
+                ordinal: 0,
                 score: parts.passage + parts.document,
                 parts,
             });
         }
     }
-    Ok(Scores { scored })
+    let ordinals = segments
+        .iter()
+        .map(|segment| segment.fast_fields().u64("ordinal"))
+        .collect::<tantivy::Result<_>>()?;
+    Ok(Scores { scored, ordinals })
 }
 
 /// Whole documents ranked by plain BM25 over their text for `terms` (the baseline of
@@ -397,20 +410,43 @@ fn best(mut scored: Vec<Scored>, limit: usize) -> Vec<Scored> {
 /// Every matched passage, scored.
 pub(super) struct Scores {
     scored: Vec<Scored>,
+    /// Per segment, the column of passage positions.
+    ordinals: Vec<Column<u64>>,
 }
 
 impl Scores {
     /// The best `limit` passages, best first.
     pub(super) fn passages(self, limit: usize) -> Vec<Scored> {
-        best(self.scored, limit)
+        let Scores { mut scored, ordinals } = self;
+        if scored.len() > limit && limit > 0 {
+            // Only the passages ranked up to the last place, or tied with it, need positions.
+            scored.select_nth_unstable_by(limit - 1, Scored::order_by_document);
+            let last = scored[limit - 1];
+            let mut kept = limit;
+            for at in limit..scored.len() {
+                if Scored::order_by_document(&scored[at], &last).is_eq() {
+                    scored.swap(kept, at);
+                    kept += 1;
+                }
+            }
+            scored.truncate(kept);
+        }
+        for passage in &mut scored {
+            let address = passage.address;
+            passage.ordinal = ordinals[address.segment_ord as usize]
+                .first(address.doc_id)
+                .unwrap_or_default();
+        }
+        best(scored, limit)
     }
 
     /// The best `limit` documents by their best passage, with their paths.
     pub(super) fn documents(self, index: &Index, limit: usize) -> tantivy::Result<Vec<(String, f32)>> {
         let mut by_document: FxHashMap<u64, Scored> = FxHashMap::default();
+        // Tied passages of one document give it the same score, so positions are not read.
         for passage in self.scored {
             let known = by_document.entry(passage.document).or_insert(passage);
-            if Scored::order(&passage, known).is_lt() {
+            if Scored::order_by_document(&passage, known).is_lt() {
                 *known = passage;
             }
         }
@@ -475,6 +511,7 @@ fn names_a_source(index: &Index, terms: &Terms) -> tantivy::Result<bool> {
         for (side, field) in [index.fields.title, index.fields.publisher]
             .into_iter()
             .enumerate()
+            .take(if index.has_publishers() { 2 } else { 1 })
         {
             let inverted = segment.inverted_index(field)?;
             for word in &terms.typed {

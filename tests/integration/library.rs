@@ -1,7 +1,7 @@
 //! The library API on documents made in memory: writing, searching, presenting, listing.
 
 use citedex::formats::{self, Format};
-use citedex::{Index, IndexWriter, Note, Query};
+use citedex::{Index, IndexInfo, IndexWriter, Note, Query, SearchOptions};
 use tempfile::TempDir;
 
 use crate::util::{ids, index_of, search, when_unlocked};
@@ -180,4 +180,57 @@ fn a_snapshot_knows_when_a_newer_commit_was_made() {
     assert!(Index::open(dir.path()).unwrap().is_current().unwrap());
     assert_eq!(ids(&search(&index, "splint")), ["kb/sources/nerves.md#2"]);
     assert!(search(&updated, "splint").results.is_empty());
+}
+
+#[test]
+fn passages_tied_on_score_come_in_document_order_where_the_limit_cuts_through_them() {
+    let repeated =
+        "---\ntitle: Wrist Care\n---\n".to_string() + &"## Rest\n\nRest the wrist at night.\n\n".repeat(8);
+    let (_dir, index) = index_of(&[("kb/care.md", &repeated)]);
+    let everything = search(&index, "wrist");
+    let all: Vec<String> = (0..8).map(|ordinal| format!("kb/care.md#{ordinal}")).collect();
+    assert_eq!(ids(&everything), all);
+    assert_eq!(everything.results[0].score, everything.results[7].score);
+    for limit in [1, 3, 7] {
+        let options = SearchOptions {
+            limit,
+            explain: false,
+        };
+        let cut = index.search(&Query::parse("wrist").unwrap(), &options).unwrap();
+        assert_eq!(ids(&cut), all[..limit], "limit {limit}");
+    }
+}
+
+#[test]
+fn the_commit_counts_documents_with_a_publisher_and_older_commits_count_as_unknown() {
+    let (_dir, index) = base();
+    assert_eq!(index.info().documents_with_publisher, Some(2));
+    let (_dir, unpublished) = index_of(&[("kb/care.md", "# Wrist Care\n\nRest the wrist.\n")]);
+    assert_eq!(unpublished.info().documents_with_publisher, Some(0));
+    assert_eq!(ids(&search(&unpublished, "wrist")), ["kb/care.md#0"]);
+    let older =
+        r#"{"schema_version":8,"written_by":"0.1.0","documents":1,"passages":1,"roots":[],"committed_at":0}"#;
+    let info: IndexInfo = serde_json::from_str(older).unwrap();
+    assert_eq!(info.documents_with_publisher, None);
+}
+
+#[test]
+fn every_entry_fills_the_document_columns_so_that_scoring_reads_them_directly() {
+    // An abbreviation ("carpal tunnel syndrome (CTS)") and the records sit beside the passages.
+    let (dir, _index) = index_of(&[
+        ("kb/articles/hands.md", ARTICLE),
+        (
+            "kb/sources/wrist.md",
+            "# Wrist\n\nCarpal tunnel syndrome (CTS) pinches the median nerve. CTS is common.\n",
+        ),
+    ]);
+    let generation = std::fs::read_to_string(dir.path().join("CURRENT")).unwrap();
+    let stored = tantivy::Index::open_in_dir(dir.path().join(generation.trim())).unwrap();
+    let searcher = stored.reader().unwrap().searcher();
+    for segment in searcher.segment_readers() {
+        for column in ["document", "document_words"] {
+            let cardinality = segment.fast_fields().u64(column).unwrap().get_cardinality();
+            assert_eq!(cardinality, tantivy::columnar::Cardinality::Full, "{column}");
+        }
+    }
 }

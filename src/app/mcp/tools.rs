@@ -180,7 +180,8 @@ pub fn list() -> Vec<Tool> {
             "status",
             "Describe the index",
             "What the index holds: `dir` (the index folder), `roots` (the corpus folders it was \
-             built from), `documents` and `passages` counts, `committed_at` (when it was last \
+             built from), `documents` and `passages` counts, `documents_with_publisher`, \
+             `committed_at` (when it was last \
              built or updated, in seconds since 1970), `schema_version`, `written_by` (the \
              citedex release) and `bytes` on disk.",
         )
