@@ -12,6 +12,7 @@ mod plan;
 mod present;
 mod query;
 mod scoring;
+mod tiers;
 mod vocabulary;
 
 use std::fmt;
