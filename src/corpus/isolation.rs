@@ -19,10 +19,11 @@ const READER_STACK_BYTES: usize = 256 * 1024 * 1024;
 /// Where format readers run and within which limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Isolation {
-    /// A program that serves reader requests ([`serve_reader_child`] when [`READER_CHILD_ENV`] is
-    /// set; the binary names itself). When set, PDFs are read in a child process per file; when
-    /// not, in a thread of this process, where a stack overflow or exhausted memory would abort
-    /// the process.
+    /// A program that serves reader requests
+    /// ([`serve_reader_child`](super::serve_reader_child) when
+    /// [`READER_CHILD_ENV`](super::READER_CHILD_ENV) is set; the binary names itself). When set,
+    /// PDFs are read in a child process per file; when not, in a thread of this process, where a
+    /// stack overflow or exhausted memory would abort the process.
     pub reader_program: Option<PathBuf>,
     /// Longest reading and the caller's processing may take over one file.
     pub time_limit: Duration,

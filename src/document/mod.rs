@@ -1,6 +1,6 @@
 //! The document model that every format reader produces and the chunker consumes: metadata,
 //! a flattened heading tree (each section carries its full heading path) and text blocks. The
-//! builders readers fill it with are in [`builder`].
+//! builders readers fill it with are in `builder`.
 
 mod builder;
 

@@ -3,7 +3,7 @@
 //! sections; text lines join into paragraphs; a tagged paragraph's tag (`.TP`, `.IP`) is a
 //! paragraph of its own and bulleted or numbered `.IP` paragraphs are list items; no-fill displays
 //! (`.nf`, `.EX`) keep their lines and tbl tables give a paragraph a row. Fonts, sizes and motions
-//! are removed and special characters and strings (`.ds`) expanded ([`roff`]); `.if`, `.ie` and
+//! are removed and special characters and strings (`.ds`) expanded (`roff`); `.if`, `.ie` and
 //! `.el` are decided as nroff on a terminal would. Macro definitions (`.de`) are skipped, not run:
 //! pages define macros for formatting, seldom for text.
 

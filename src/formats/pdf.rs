@@ -1,5 +1,5 @@
 //! PDF: the text layer, page by page. The file is loaded once (lopdf); its compressed streams
-//! are decoded under size caps before anything reads them ([`streams`]), and pdf-extract writes
+//! are decoded under size caps before anything reads them (`streams`), and pdf-extract writes
 //! each page's text into a buffer with a cap of its own, so a decompression bomb or a page that
 //! repeats a drawing without end is refused with a reason instead of exhausting memory. Sections
 //! come from the document's outline (bookmarks), walked without recursion and without visiting an

@@ -2,14 +2,14 @@
 //! the main content found the way readability does it, site chrome dropped, and h1-h6 turned into
 //! the heading path. This module runs the steps in order; each step is a module of its own:
 //!
-//! - [`scan`]: the pass over the markup before parsing that flattens hostile nesting and cuts out
+//! - `scan`: the pass over the markup before parsing that flattens hostile nesting and cuts out
 //!   `<nav>` elements;
-//! - [`metadata`]: title, publisher, date, url and authors from meta tags, `<title>`, `<time>`
+//! - `metadata`: title, publisher, date, url and authors from meta tags, `<title>`, `<time>`
 //!   and the canonical link;
-//! - [`chrome`]: which elements are site chrome (navigation, headers, footers, sidebars, cookie
+//! - `chrome`: which elements are site chrome (navigation, headers, footers, sidebars, cookie
 //!   banners, hidden elements) by tag, role, state and the words of their id and class names;
-//! - [`content`]: which element holds the main content, by text density;
-//! - [`walker`]: the walk from that element to sections and blocks.
+//! - `content`: which element holds the main content, by text density;
+//! - `walker`: the walk from that element to sections and blocks.
 //!
 //! Every walk over the tree is iterative, so a page nested fifty thousand levels deep costs time
 //! in proportion to its size and never the stack.
