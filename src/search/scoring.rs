@@ -169,11 +169,15 @@ struct DocumentColumns {
 }
 
 impl DocumentColumns {
-    fn of(segment: &SegmentReader) -> tantivy::Result<DocumentColumns> {
-        Ok(DocumentColumns {
-            key: segment.fast_fields().u64("document")?,
-            words: segment.fast_fields().u64("document_words")?,
-        })
+    /// The columns of every segment, in segment order.
+    fn of_segments(index: &Index) -> tantivy::Result<Vec<DocumentColumns>> {
+        let columns = |segment: &SegmentReader| {
+            Ok(DocumentColumns {
+                key: segment.fast_fields().u64("document")?,
+                words: segment.fast_fields().u64("document_words")?,
+            })
+        };
+        index.searcher.segment_readers().iter().map(columns).collect()
     }
 }
 
@@ -190,15 +194,12 @@ struct HitTerms {
 /// what the postings say of each hit.
 fn document_bm25(
     index: &Index,
+    columns: &[DocumentColumns],
     terms: &Terms,
     hits: &[Vec<(DocId, Score)>],
     seen: &mut [Vec<HitTerms>],
 ) -> tantivy::Result<Documents> {
     let segments = index.searcher.segment_readers();
-    let columns = segments
-        .iter()
-        .map(DocumentColumns::of)
-        .collect::<tantivy::Result<Vec<_>>>()?;
     // Like the passage statistics, these count documents and words not yet merged away.
     let documents = index
         .searcher
@@ -286,7 +287,8 @@ pub(super) fn score(index: &Index, terms: &Terms, matches: Vec<SegmentMatches>) 
         .iter()
         .map(|hits| vec![HitTerms::default(); hits.len()])
         .collect();
-    let documents = document_bm25(index, terms, &hits, &mut seen)?;
+    let columns = DocumentColumns::of_segments(index)?;
+    let documents = document_bm25(index, &columns, terms, &hits, &mut seen)?;
     let required: Vec<usize> = terms.required.iter().copied().filter(|&i| i < 64).collect();
     // A word may stand in the publisher's name rather than in the passage ("mayo clinic").
     let in_publisher = if index.has_publishers() {
@@ -317,7 +319,7 @@ pub(super) fn score(index: &Index, terms: &Terms, matches: Vec<SegmentMatches>) 
         } else {
             Vec::new()
         };
-        let keys = DocumentColumns::of(segment)?.key;
+        let keys = &columns[segment_ord].key;
         for (&(doc, score), hit) in segment_hits.iter().zip(&seen[segment_ord]) {
             // A passage that holds none of the terms (matched by an abbreviation's expansion
             // alone) was not seen in their postings.
@@ -357,7 +359,7 @@ pub(super) fn bm25_documents(
     terms: &Terms,
     limit: usize,
 ) -> tantivy::Result<Vec<(String, f32)>> {
-    let documents = document_bm25(index, terms, &[], &mut [])?;
+    let documents = document_bm25(index, &DocumentColumns::of_segments(index)?, terms, &[], &mut [])?;
     let mut ranked: Vec<(DocAddress, f32)> = documents.passages.into_iter().zip(documents.scores).collect();
     let order = |a: &(DocAddress, f32), b: &(DocAddress, f32)| b.1.total_cmp(&a.1);
     if ranked.len() > limit && limit > 0 {
@@ -378,15 +380,19 @@ pub(super) fn bm25_documents(
 /// The document paths of passages, in the same order.
 fn paths(index: &Index, passages: &[DocAddress]) -> tantivy::Result<Vec<String>> {
     let segments = index.searcher.segment_readers();
+    let columns = segments
+        .iter()
+        .map(path_column)
+        .collect::<tantivy::Result<Vec<_>>>()?;
     let mut wanted: Vec<Vec<(u64, usize)>> = vec![Vec::new(); segments.len()];
     for (position, address) in passages.iter().enumerate() {
-        let column = path_column(&segments[address.segment_ord as usize])?;
-        if let Some(ord) = column.ords().first(address.doc_id) {
-            wanted[address.segment_ord as usize].push((ord, position));
+        let segment = address.segment_ord as usize;
+        if let Some(ord) = columns[segment].ords().first(address.doc_id) {
+            wanted[segment].push((ord, position));
         }
     }
     let mut paths = vec![String::new(); passages.len()];
-    for (segment, mut ords) in wanted.into_iter().enumerate() {
+    for (column, mut ords) in columns.iter().zip(wanted) {
         if ords.is_empty() {
             continue;
         }
@@ -394,12 +400,10 @@ fn paths(index: &Index, passages: &[DocAddress]) -> tantivy::Result<Vec<String>>
         let sorted: Vec<u64> = ords.iter().map(|&(ord, _)| ord).collect();
         let mut next = 0;
         // One pass over the dictionary's blocks for all the paths of a segment.
-        path_column(&segments[segment])?
-            .dictionary()
-            .sorted_ords_to_term_cb(&sorted, |bytes| {
-                paths[ords[next].1] = String::from_utf8_lossy(bytes).into_owned();
-                next += 1;
-            })?;
+        column.dictionary().sorted_ords_to_term_cb(&sorted, |bytes| {
+            paths[ords[next].1] = String::from_utf8_lossy(bytes).into_owned();
+            next += 1;
+        })?;
     }
     Ok(paths)
 }
@@ -421,6 +425,18 @@ fn best(mut scored: Vec<Scored>, limit: usize) -> Vec<Scored> {
     scored
 }
 
+/// Keeps the passages up to the `limit`-th under `order`, and those tied with it.
+fn keep_up_to(
+    scored: &mut Vec<Scored>,
+    limit: usize,
+    order: impl Fn(&Scored, &Scored) -> std::cmp::Ordering,
+) {
+    if scored.len() > limit && limit > 0 {
+        let (_, &mut last, _) = scored.select_nth_unstable_by(limit - 1, &order);
+        scored.retain(|passage| order(passage, &last).is_le());
+    }
+}
+
 /// Every matched passage, scored.
 pub(super) struct Scores {
     scored: Vec<Scored>,
@@ -433,24 +449,14 @@ impl Scores {
     pub(super) fn passages(self, limit: usize) -> Vec<Scored> {
         let Scores { mut scored, ordinals } = self;
         if scored.len() > limit && limit > 0 {
-            // A first cut on tiers and score alone, comparing plain integers.
+            // A first cut on tiers and score alone, selecting among plain integers: selecting
+            // among the passages themselves, several times their size, measured slower.
             let mut ranks: Vec<u64> = scored.iter().map(Scored::rank).collect();
             let (_, &mut last_rank, _) = ranks.select_nth_unstable(limit - 1);
             scored.retain(|passage| passage.rank() <= last_rank);
         }
-        if scored.len() > limit && limit > 0 {
-            // Only the passages ranked up to the last place, or tied with it, need positions.
-            scored.select_nth_unstable_by(limit - 1, Scored::order_by_document);
-            let last = scored[limit - 1];
-            let mut kept = limit;
-            for at in limit..scored.len() {
-                if Scored::order_by_document(&scored[at], &last).is_eq() {
-                    scored.swap(kept, at);
-                    kept += 1;
-                }
-            }
-            scored.truncate(kept);
-        }
+        // Only the passages up to the last place, or tied with it, need their positions read.
+        keep_up_to(&mut scored, limit, Scored::order_by_document);
         for passage in &mut scored {
             let address = passage.address;
             passage.ordinal = ordinals[address.segment_ord as usize]
