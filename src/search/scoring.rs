@@ -361,10 +361,12 @@ pub(super) fn bm25_documents(
 ) -> tantivy::Result<Vec<(String, f32)>> {
     let documents = document_bm25(index, &DocumentColumns::of_segments(index)?, terms, &[], &mut [])?;
     let mut ranked: Vec<(DocAddress, f32)> = documents.passages.into_iter().zip(documents.scores).collect();
-    let order = |a: &(DocAddress, f32), b: &(DocAddress, f32)| b.1.total_cmp(&a.1);
     if ranked.len() > limit && limit > 0 {
-        ranked.select_nth_unstable_by(limit - 1, order);
-        ranked.truncate(limit);
+        // Documents tied with the last place are kept until their paths are known: ties go by
+        // path, so that the ranking never depends on how the index is split into segments.
+        let order = |a: &(DocAddress, f32), b: &(DocAddress, f32)| b.1.total_cmp(&a.1);
+        let (_, &mut last, _) = ranked.select_nth_unstable_by(limit - 1, order);
+        ranked.retain(|document| order(document, &last).is_le());
     }
     let addresses: Vec<DocAddress> = ranked.iter().map(|&(address, _)| address).collect();
     let mut named: Vec<(String, f32)> = paths(index, &addresses)?
@@ -372,8 +374,10 @@ pub(super) fn bm25_documents(
         .zip(ranked)
         .map(|(path, (_, score))| (path, score))
         .collect();
-    // Ties go by path, so that the ranking never depends on the index's segments.
     named.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    if limit > 0 {
+        named.truncate(limit);
+    }
     Ok(named)
 }
 

@@ -1,7 +1,7 @@
 //! The library API on documents made in memory: writing, searching, presenting, listing.
 
 use citedex::formats::{self, Format};
-use citedex::{Index, IndexInfo, IndexWriter, Note, Query, SearchOptions};
+use citedex::{Index, IndexInfo, IndexWriter, Note, Query, Ranker, SearchOptions};
 use tempfile::TempDir;
 
 use crate::util::{ids, index_of, search, when_unlocked};
@@ -232,5 +232,20 @@ fn every_entry_fills_the_document_columns_so_that_scoring_reads_them_directly() 
             let cardinality = segment.fast_fields().u64(column).unwrap().get_cardinality();
             assert_eq!(cardinality, tantivy::columnar::Cardinality::Full, "{column}");
         }
+    }
+}
+
+#[test]
+fn plain_bm25_breaks_ties_at_the_cut_by_path_whatever_order_documents_were_added_in() {
+    let names = ["kb/a.md", "kb/b.md", "kb/c.md", "kb/d.md", "kb/e.md"];
+    let text = "# Note\n\nRest the wrist at night.\n";
+    let forward: Vec<(&str, &str)> = names.iter().map(|name| (*name, text)).collect();
+    let backward: Vec<(&str, &str)> = forward.iter().rev().copied().collect();
+    let query = Query::parse("wrist").unwrap();
+    for documents in [forward, backward] {
+        let (_dir, index) = index_of(&documents);
+        let ranked = index.rank_documents(&query, 2, Ranker::Bm25).unwrap();
+        let paths: Vec<&str> = ranked.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["kb/a.md", "kb/b.md"]);
     }
 }
