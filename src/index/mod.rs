@@ -519,6 +519,21 @@ impl Index {
     }
 }
 
+/// The corpus folders the last commit of `generation` records, read from the commit alone, so
+/// that a full rebuild keeps them when the index can no longer be opened (another schema version,
+/// a damaged segment); none when even that record cannot be read.
+fn recorded_roots(root: &Path, generation: &str) -> Vec<String> {
+    let payload = layout::generation_directory(root, generation)
+        .ok()
+        .and_then(|directory| tantivy::Index::open(directory).ok())
+        .and_then(|index| index.load_metas().ok())
+        .and_then(|metas| metas.payload);
+    payload
+        .and_then(|payload| serde_json::from_str::<serde_json::Value>(&payload).ok())
+        .and_then(|value| serde_json::from_value(value.get("roots")?.clone()).ok())
+        .unwrap_or_default()
+}
+
 /// Opens one generation and checks that this release can read it.
 fn open_generation(root: &Path, generation: &str) -> Result<Index, IndexError> {
     let corrupt = |detail: String| IndexError::Corrupt {

@@ -64,11 +64,16 @@ pub struct IndexWriter {
 
 impl IndexWriter {
     /// Starts an empty index at `dir` that replaces the live one (if any) when committed; until
-    /// then searches keep the live one.
+    /// then searches keep the live one. Its [`roots`](IndexWriter::roots) are those the live one
+    /// records, until [`set_roots`](IndexWriter::set_roots).
     pub fn create(dir: &Path) -> Result<IndexWriter, IndexError> {
         let lock = layout::lock(dir)?;
         let live = layout::current_generation(dir).ok().flatten();
         lock.remove_generations_except(live.as_deref());
+        let roots = live
+            .as_deref()
+            .map(|live| super::recorded_roots(dir, live))
+            .unwrap_or_default();
         let generation = lock.new_generation()?;
         let directory = layout::generation_directory(dir, &generation)?;
         let (schema, fields) = schema::build();
@@ -86,7 +91,7 @@ impl IndexWriter {
             committed: Catalog::default(),
             trusted: false,
             changed: true,
-            roots: Vec::new(),
+            roots,
         })
     }
 

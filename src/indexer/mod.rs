@@ -150,12 +150,7 @@ pub fn build(
     } else {
         IndexWriter::update(index_dir)?
     };
-    let recorded: Vec<PathBuf> = if options.full {
-        // A new generation starts empty; the live one, if it can be read, knows the roots.
-        Index::open(index_dir).map_or_else(|_| Vec::new(), |live| decoded(&live.info().roots))
-    } else {
-        decoded(writer.roots())
-    };
+    let recorded = decoded(writer.roots());
     let naming = naming(index_dir)?;
     let plan = roots::plan(
         &recorded,

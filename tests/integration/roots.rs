@@ -263,3 +263,28 @@ fn status_counts_each_roots_documents() {
     assert_eq!((status.info.documents, status.info.passages), (4, 4));
     assert!(status.bytes > 0);
 }
+
+#[test]
+fn a_full_rebuild_of_an_index_this_release_cannot_open_keeps_its_roots() {
+    let kb = two_folders();
+    kb.build(&["notes"]);
+    kb.build(&["papers"]);
+    // The index tells the user to rebuild: another schema version.
+    let index = kb.path(INDEX);
+    let meta_path = index
+        .join(fs::read_to_string(index.join("CURRENT")).unwrap().trim())
+        .join("meta.json");
+    let meta = fs::read_to_string(&meta_path).unwrap();
+    let version = format!("\\\"schema_version\\\":{}", citedex::SCHEMA_VERSION);
+    assert!(meta.contains(&version), "{meta}");
+    fs::write(&meta_path, meta.replace(&version, "\\\"schema_version\\\":999")).unwrap();
+    assert!(Index::open(&index).is_err());
+    let full = BuildOptions {
+        full: true,
+        ..BuildOptions::default()
+    };
+    let rebuilt = kb.try_build(INDEX, &[], full).unwrap();
+    let roots = [canonical(&kb, "notes"), canonical(&kb, "papers")];
+    assert_eq!(rebuilt.report.roots, roots);
+    assert_eq!(rebuilt.report.documents, 4);
+}
