@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use citedex::eval::{self, Collection, EvalError, EvalOptions, EvalReport};
 
-use crate::util::Sandbox;
+use crate::util::{Sandbox, fixture_path};
 
 fn beir_mini() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/beir-mini")
+    fixture_path("beir-mini")
 }
 
 const PER_QUERY: EvalOptions = EvalOptions {

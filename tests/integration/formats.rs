@@ -7,17 +7,16 @@
 //! review`) and read the snapshot diff before committing it.
 
 use std::fmt::Write;
-use std::path::Path;
 
 use citedex::chunker::{self, ChunkSize, Passage};
 use citedex::document::{Content, Document, Lines};
 use citedex::formats::{self, Format};
 
+use crate::util::fixture_path;
+
 /// Reads `tests/fixtures/{fixture}` by its extension, as a corpus file, and renders its outline.
 fn outline_of(fixture: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
+    let path = fixture_path(fixture);
     let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
     let format = Format::from_extension(extension).unwrap_or_else(|| panic!("no format for {fixture}"));

@@ -12,7 +12,7 @@ use flate2::Compression;
 use flate2::read::ZlibDecoder;
 use flate2::write::GzEncoder;
 
-use crate::util::{Sandbox, copy_tree, stderr};
+use crate::util::{Sandbox, assert_stderr_has, bundled_corpus, copy_tree, stderr};
 
 /// Writes bits least significant first, as deflate packs them.
 #[derive(Default)]
@@ -351,10 +351,9 @@ fn long_reference_list(entries: usize) -> String {
 /// Runs `index kb`, which must exit with 2 and say every one of `expected` on standard error.
 fn index_with_errors(kb: &Sandbox, expected: &[&str]) {
     let output = kb.citedex(&["index", "kb"]);
-    let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     for needle in expected {
-        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+        assert_stderr_has(&output, needle);
     }
 }
 
@@ -447,8 +446,8 @@ fn text_past_the_cap_is_refused() {
 fn a_reader_that_overflows_its_stack_costs_one_file() {
     let kb = Sandbox::new();
     kb.write("kb/good.md", "# Good\n\nThe healthy passage about swans.\n");
-    fs::write(kb.path("kb/recursive.pdf"), recursive_form_pdf()).unwrap();
-    fs::write(kb.path("kb/loop.pdf"), looping_outline_pdf()).unwrap();
+    kb.write_bytes("kb/recursive.pdf", &recursive_form_pdf())
+        .write_bytes("kb/loop.pdf", &looping_outline_pdf());
     index_with_errors(
         &kb,
         &[
@@ -488,8 +487,7 @@ fn compressed_files_are_read_as_what_they_hold() {
         ("kb/broken.md.gz", b"\x1f\x8b\x08\x00garbage".to_vec()),
     ];
     for (path, bytes) in files {
-        fs::create_dir_all(kb.path("kb")).unwrap();
-        fs::write(kb.path(path), bytes).unwrap();
+        kb.write_bytes(path, &bytes);
     }
     index_with_errors(
         &kb,
@@ -516,10 +514,7 @@ fn compressed_files_are_read_as_what_they_hold() {
 /// Issue 13's acceptance corpus: the bundled corpus in `bundled/`, every hostile file in
 /// `hostile/`.
 fn write_hostile_corpus(root: &Path) {
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
-        &root.join("bundled"),
-    );
+    copy_tree(&bundled_corpus(), &root.join("bundled"));
     let hostile: Vec<(&str, Vec<u8>)> = vec![
         ("looping-outline.pdf", looping_outline_pdf()),
         ("recursive-form.pdf", recursive_form_pdf()),

@@ -10,7 +10,8 @@ use citedex::indexer::{self, BuildError, BuildOptions};
 use citedex::{Index, IndexError, IndexWriter};
 
 use crate::util::{
-    INDEX, Lcg, Recorder, Sandbox, Told, all_ids, ids, random_markdown, search, when_unlocked,
+    INDEX, Lcg, Recorder, Sandbox, Told, all_ids, ids, live_generation, random_markdown, search,
+    when_unlocked,
 };
 
 const FULL: BuildOptions = BuildOptions {
@@ -18,12 +19,6 @@ const FULL: BuildOptions = BuildOptions {
     prune: false,
     default_root: None,
 };
-
-/// The live generation folder of the index at `index` in `kb`.
-fn live_generation(kb: &Sandbox, index: &str) -> PathBuf {
-    let dir = kb.path(index);
-    dir.join(fs::read_to_string(dir.join("CURRENT")).unwrap().trim())
-}
 
 #[test]
 fn incremental_updates_equal_a_full_rebuild() {
@@ -131,7 +126,7 @@ fn an_index_from_another_release_is_read_again_in_full() {
     kb.write("kb/a.md", "# A\n\nAlpha.\n")
         .write("kb/b.md", "# B\n\nBeta.\n");
     kb.build(&["kb"]);
-    let meta_path = live_generation(&kb, INDEX).join("meta.json");
+    let meta_path = live_generation(&kb.path(INDEX)).join("meta.json");
     let meta = fs::read_to_string(&meta_path).unwrap();
     let release = format!("\\\"written_by\\\":\\\"{}\\\"", env!("CARGO_PKG_VERSION"));
     assert!(meta.contains(&release), "{meta}");
@@ -225,7 +220,7 @@ fn a_damaged_index_is_reported_and_a_full_rebuild_repairs_it() {
     let kb = Sandbox::new();
     kb.write("kb/a.md", "# A\n\nThe splint passage.\n");
     kb.build(&["kb"]);
-    fs::remove_file(live_generation(&kb, INDEX).join("meta.json")).unwrap();
+    fs::remove_file(live_generation(&kb.path(INDEX)).join("meta.json")).unwrap();
     let damaged = |error: String| {
         assert!(
             error.contains("is damaged") && error.contains("--full"),
@@ -251,7 +246,7 @@ fn another_schema_version_needs_a_rebuild() {
     let kb = Sandbox::new();
     kb.write("kb/a.md", "# A\n\nThe splint passage.\n");
     kb.build(&["kb"]);
-    let meta_path = live_generation(&kb, INDEX).join("meta.json");
+    let meta_path = live_generation(&kb.path(INDEX)).join("meta.json");
     let meta = fs::read_to_string(&meta_path).unwrap();
     let version = format!("\\\"schema_version\\\":{}", citedex::SCHEMA_VERSION);
     assert!(meta.contains(&version), "{meta}");
@@ -261,8 +256,16 @@ fn another_schema_version_needs_a_rebuild() {
         error.contains("schema version 999") && error.contains("rebuild needed"),
         "{error}"
     );
-    assert!(kb.try_build(INDEX, &["kb"], BuildOptions::default()).is_err());
-    // The roots of an index this release cannot read are unknown: a full rebuild takes the path.
+    let error = kb
+        .try_build(INDEX, &["kb"], BuildOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("schema version 999") && error.contains("rebuild needed"),
+        "{error}"
+    );
+    // A full rebuild reads it afresh (roots.rs: and keeps the roots it records).
     kb.try_build(INDEX, &["kb"], FULL).unwrap();
     assert_eq!(all_ids(&kb.open()), ["kb/a.md#0"]);
 }

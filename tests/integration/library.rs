@@ -4,7 +4,7 @@ use citedex::formats::{self, Format};
 use citedex::{Index, IndexInfo, IndexWriter, Note, Query, Ranker, SearchOptions};
 use tempfile::TempDir;
 
-use crate::util::{ids, index_of, search, when_unlocked};
+use crate::util::{ids, index_of, live_generation, search, when_unlocked};
 
 const ARTICLE: &str = "---\ntitle: Tingling Hands\nkind: article\npublisher: Example Health\n---\n## Causes\n\nTingling in the hands often comes from a pinched nerve in the wrist.\n\n## Diabetes\n\nHigh blood sugar from diabetes damages nerves and causes tingling.\n";
 const SOURCE: &str = "---\ntitle: Nerve Health\nkind: source\npublisher: Example Clinic\n---\n## Symptoms\n\nTingling and numbness are early signs of nerve trouble.\n\n## Sugar\n\nDiabetes raises blood sugar.\n\n## Care\n\nA splint holds the wrist still at night.\n\n## More care\n\nRest the hand.\n";
@@ -121,18 +121,8 @@ fn status_reports_counts_and_size() {
 
 #[test]
 fn an_update_rewrites_only_what_changed_and_keeps_citation_links() {
-    let dir = tempfile::tempdir().unwrap();
     let article = "---\ntitle: Legs\nkind: article\n---\n## Text\n\nLegs go numb.\n\n## References\n\n- Nerve Health. Example Clinic.\n";
-    let mut writer = IndexWriter::create(dir.path()).unwrap();
-    for (path, text) in [("kb/legs.md", article), ("kb/nerves.md", SOURCE)] {
-        writer
-            .add(
-                path,
-                &formats::read(Format::Markdown, text.as_bytes(), path).unwrap(),
-            )
-            .unwrap();
-    }
-    writer.commit().unwrap();
+    let (dir, _) = index_of(&[("kb/legs.md", article), ("kb/nerves.md", SOURCE)]);
     let cited_by = |dir: &std::path::Path| {
         let index = Index::open(dir).unwrap();
         let record = index.record("kb/nerves.md").unwrap().unwrap();
@@ -224,8 +214,7 @@ fn every_entry_fills_the_document_columns_so_that_scoring_reads_them_directly() 
             "# Wrist\n\nCarpal tunnel syndrome (CTS) pinches the median nerve. CTS is common.\n",
         ),
     ]);
-    let generation = std::fs::read_to_string(dir.path().join("CURRENT")).unwrap();
-    let stored = tantivy::Index::open_in_dir(dir.path().join(generation.trim())).unwrap();
+    let stored = tantivy::Index::open_in_dir(live_generation(dir.path())).unwrap();
     let searcher = stored.reader().unwrap().searcher();
     for segment in searcher.segment_readers() {
         for column in ["document", "document_words"] {

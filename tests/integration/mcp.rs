@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::util::{Sandbox, stderr};
+use crate::util::{Sandbox, bundled_corpus, stderr};
 
 /// The variable naming the Python of a virtual environment that holds the `mcp` package.
 const PYTHON_VARIABLE: &str = "CITEDEX_MCP_PYTHON";
@@ -22,7 +22,7 @@ fn the_official_python_client_searches_reads_and_is_refused_bad_calls() {
         return;
     };
     let kb = Sandbox::new();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let corpus = bundled_corpus();
     let built = kb.citedex(&["index", corpus.to_str().unwrap()]);
     assert_eq!(built.status.code(), Some(0), "{}", stderr(&built));
     let client = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/client.py");

@@ -2,14 +2,11 @@
 //! generated collections and on the bundled corpus; evaluation against plain BM25, BEIR files as
 //! published, and the public collections when `CITEDEX_BEIR` names their folder.
 
-use std::fs;
-use std::path::Path;
-
 use citedex::eval::{Collection, EvalOptions, EvalReport};
 use citedex::{Hit, Index, Query, SearchOptions};
 use serde_json::json;
 
-use crate::util::{Sandbox, index_of, shared_file, stderr, stdout};
+use crate::util::{Sandbox, assert_stderr_has, fixture_path, index_of, shared_file, stderr, stdout};
 
 /// Every matching passage for `query`, best first.
 fn ranked(index: &Index, query: &str) -> Vec<Hit> {
@@ -23,12 +20,11 @@ fn ranked(index: &Index, query: &str) -> Vec<Hit> {
         .results
 }
 
-/// Where the passage `id` ranks for `query`, from 0.
-fn position(index: &Index, query: &str, id: &str) -> usize {
-    let hits = ranked(index, query);
+/// Where the passage `id` ranks in `hits`, the results for `query`, from 0.
+fn position(hits: &[Hit], query: &str, id: &str) -> usize {
     hits.iter()
         .position(|hit| hit.passage.id == id)
-        .unwrap_or_else(|| panic!("{id} not found for {query:?} in {:?}", ids(&hits)))
+        .unwrap_or_else(|| panic!("{id} not found for {query:?} in {:?}", ids(hits)))
 }
 
 fn ids(hits: &[Hit]) -> Vec<&str> {
@@ -85,10 +81,11 @@ fn a_passage_ranks_higher_in_a_document_about_the_query() {
         ),
     ]);
     let query = "conduction results";
+    let hits = ranked(&index, query);
     assert!(
-        position(&index, query, "kb/clinic.md#1") < position(&index, query, "kb/office.md#0"),
+        position(&hits, query, "kb/clinic.md#1") < position(&hits, query, "kb/office.md#0"),
         "{:?}",
-        ids(&ranked(&index, query))
+        ids(&hits)
     );
 }
 
@@ -117,13 +114,14 @@ fn reference_lists_and_author_notes_rank_after_body_text() {
                 .map(|hit| hit.passage.role)
         };
         assert_eq!(role("kb/numb.md#1"), Some(citedex::document::Role::References));
+        let body = position(&hits, query, "kb/numb.md#0");
         assert!(
-            position(&index, query, "kb/numb.md#0") < position(&index, query, "kb/numb.md#1"),
+            body < position(&hits, query, "kb/numb.md#1"),
             "{query}: {:?}",
             ids(&hits)
         );
         assert!(
-            position(&index, query, "kb/numb.md#0") < position(&index, query, "kb/numb.md#2"),
+            body < position(&hits, query, "kb/numb.md#2"),
             "{query}: {:?}",
             ids(&hits)
         );
@@ -145,17 +143,18 @@ fn reference_lists_and_author_notes_rank_after_body_text() {
     );
     // A query that names a source and more is about content again.
     let more = "example clinic nerve signals";
+    let hits = ranked(&index, more);
     assert!(
-        position(&index, more, "kb/numb.md#0") < position(&index, more, "kb/numb.md#1"),
+        position(&hits, more, "kb/numb.md#0") < position(&hits, more, "kb/numb.md#1"),
         "{:?}",
-        ids(&ranked(&index, more))
+        ids(&hits)
     );
-    let title = ranked(&index, "nerve conduction studies explained");
+    let title = "nerve conduction studies explained";
+    let hits = ranked(&index, title);
     assert!(
-        position(&index, "nerve conduction studies explained", "kb/numb.md#1")
-            < position(&index, "nerve conduction studies explained", "kb/numb.md#0"),
+        position(&hits, title, "kb/numb.md#1") < position(&hits, title, "kb/numb.md#0"),
         "{:?}",
-        ids(&title)
+        ids(&hits)
     );
 }
 
@@ -185,20 +184,10 @@ fn an_explanation_adds_up_to_the_score_and_names_the_tiers() {
     );
 }
 
-/// Copies the bundled corpus into the sandbox's `corpus/`, where citedex looks by default.
-fn with_bundled_corpus() -> Sandbox {
-    let kb = Sandbox::new();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    for folder in ["articles", "sources"] {
-        for entry in fs::read_dir(corpus.join(folder)).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_str().unwrap();
-            kb.write(
-                &format!("corpus/{folder}/{name}"),
-                &fs::read_to_string(&path).unwrap(),
-            );
-        }
-    }
+/// Copies the bundled corpus into the sandbox's `corpus/`, where citedex looks by default, and
+/// indexes it.
+fn indexed_bundled_corpus() -> Sandbox {
+    let kb = Sandbox::with_bundled_corpus();
     let output = kb.citedex(&["index"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     kb
@@ -206,7 +195,7 @@ fn with_bundled_corpus() -> Sandbox {
 
 #[test]
 fn bundled_corpus_content_queries_put_the_explaining_passage_first() {
-    let kb = with_bundled_corpus();
+    let kb = indexed_bundled_corpus();
     let article = "corpus/articles/what-causes-numbness-in-the-legs.md";
     for query in ["nerve conduction study", "electromyography", "EMG"] {
         let results = kb.search_json(query).results;
@@ -252,19 +241,19 @@ fn write_published_beir(kb: &Sandbox) {
         .collect();
     assert!(lines[0].contains("Caf\\u00e9"));
     kb.write("beir/corpus.jsonl", &(lines.join("\r\n") + "\r\n"));
+    // The last query is too long to search whole: cut at a word, and said so.
+    let long = json!({"_id": "q4", "text": "big toe ".repeat(200)}).to_string();
     kb.write(
         "beir/queries.jsonl",
-        "{\"_id\": \"q1\", \"text\": \"caf\\u00e9 au lait spots\", \"metadata\": {\"source\": \"x\"}}\r\n\
-         {\"_id\": \"q2\", \"text\": \"big toe\"}\r\n\
-         {\"_id\": \"q3\", \"text\": \"unjudged query\"}\r\n",
+        &[
+            "{\"_id\": \"q1\", \"text\": \"caf\\u00e9 au lait spots\", \"metadata\": {\"source\": \"x\"}}\r\n\
+             {\"_id\": \"q2\", \"text\": \"big toe\"}\r\n\
+             {\"_id\": \"q3\", \"text\": \"unjudged query\"}\r\n",
+            &long,
+            "\r\n",
+        ]
+        .concat(),
     );
-    // A query too long to search whole: cut at a word, and said so.
-    let long = json!({"_id": "q4", "text": "big toe ".repeat(200)}).to_string();
-    fs::write(
-        kb.path("beir/queries.jsonl"),
-        fs::read_to_string(kb.path("beir/queries.jsonl")).unwrap() + &long + "\r\n",
-    )
-    .unwrap();
     kb.write(
         "beir/qrels/test.tsv",
         "query-id\tcorpus-id\tscore\r\nq1\td1\t1\r\nq2\td2\t2\r\nq4\td2\t1\r\n",
@@ -281,7 +270,7 @@ fn beir_files_are_read_as_published() {
         "citedex: warning: 1 query over 1000 characters cut at a word boundary",
         "; 1 query without a relevant judgment left out",
     ] {
-        assert!(stderr(&output).contains(line), "{}", stderr(&output));
+        assert_stderr_has(&output, line);
     }
     let report: EvalReport = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!((report.queries, report.truncated_queries), (3, 1));
@@ -296,7 +285,7 @@ fn beir_files_are_read_as_published() {
 #[test]
 fn eval_compares_with_plain_bm25_on_the_same_index() {
     let kb = Sandbox::new();
-    let dataset = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/beir-mini");
+    let dataset = fixture_path("beir-mini");
     let dataset = dataset.to_str().unwrap();
     let output = kb.citedex(&[
         "eval",

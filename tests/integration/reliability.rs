@@ -10,27 +10,13 @@ use std::time::Duration;
 
 use citedex::{Index, SearchResults, StoredPassage};
 
-use crate::util::{Lcg, Sandbox, all_ids, assert_stderr_has, copy_tree, random_markdown, stderr, stdout};
-
-/// A sandbox holding a copy of the bundled corpus as `corpus/`, the default corpus.
-fn bundled_corpus_sandbox() -> Sandbox {
-    let sandbox = Sandbox::new();
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
-        &sandbox.path("corpus"),
-    );
-    sandbox
-}
-
-/// The live generation folder of the index at `index` in `kb`.
-fn live_generation(kb: &Sandbox, index: &str) -> PathBuf {
-    let dir = kb.path(index);
-    dir.join(fs::read_to_string(dir.join("CURRENT")).unwrap().trim())
-}
+use crate::util::{
+    Lcg, Sandbox, all_ids, assert_stderr_has, live_generation, random_markdown, stderr, stdout,
+};
 
 /// The largest file of the live generation whose name ends in `.{extension}`.
 fn largest_segment_file(kb: &Sandbox, extension: &str) -> PathBuf {
-    fs::read_dir(live_generation(kb, ".citedex"))
+    fs::read_dir(live_generation(&kb.path(".citedex")))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|e| e == extension))
@@ -81,7 +67,7 @@ fn a_damaged_segment_file_is_reported_never_a_panic() {
     ];
     for (extension, how) in cases {
         let case = format!(".{extension} {how:?}");
-        let kb = bundled_corpus_sandbox();
+        let kb = Sandbox::with_bundled_corpus();
         assert_eq!(kb.citedex(&["index"]).status.code(), Some(0), "{case}");
         assert_eq!(kb.citedex(&["check"]).status.code(), Some(0), "{case}");
         let file = largest_segment_file(&kb, extension);
@@ -132,7 +118,7 @@ fn a_damaged_segment_file_is_reported_never_a_panic() {
 
 #[test]
 fn check_reports_a_sound_index_and_the_lack_of_one() {
-    let kb = bundled_corpus_sandbox();
+    let kb = Sandbox::with_bundled_corpus();
     let output = kb.citedex(&["check"]);
     assert_eq!(output.status.code(), Some(2));
     assert_stderr_has(&output, "no index at .citedex");
@@ -150,15 +136,15 @@ fn check_reports_a_sound_index_and_the_lack_of_one() {
 // Defect 1: a full build deleted the generation it replaced while searches still read it.
 #[test]
 fn a_generation_being_read_outlives_full_rebuilds() {
-    let kb = bundled_corpus_sandbox();
+    let kb = Sandbox::with_bundled_corpus();
     assert_eq!(kb.citedex(&["index"]).status.code(), Some(0));
-    let first_generation = live_generation(&kb, ".citedex");
+    let first_generation = live_generation(&kb.path(".citedex"));
     let reader = Index::open(&kb.path(".citedex")).unwrap();
     let before: Vec<StoredPassage> = reader.passages().unwrap().map(Result::unwrap).collect();
     for _ in 0..2 {
         assert_eq!(kb.citedex(&["index", "--full"]).status.code(), Some(0));
     }
-    assert_ne!(live_generation(&kb, ".citedex"), first_generation);
+    assert_ne!(live_generation(&kb.path(".citedex")), first_generation);
     assert!(first_generation.is_dir(), "a generation in use was removed");
     let after: Vec<StoredPassage> = reader.passages().unwrap().map(Result::unwrap).collect();
     assert_eq!(before, after);
@@ -185,7 +171,7 @@ fn a_generation_being_read_outlives_full_rebuilds() {
 #[cfg(unix)]
 #[test]
 fn a_garbled_current_never_blocks_a_full_rebuild() {
-    let kb = bundled_corpus_sandbox();
+    let kb = Sandbox::with_bundled_corpus();
     assert_eq!(kb.citedex(&["index"]).status.code(), Some(0));
     let current = kb.path(".citedex/CURRENT");
     type Garbling<'a> = (&'a str, &'a dyn Fn(&Path));
@@ -227,7 +213,7 @@ fn a_garbled_current_never_blocks_a_full_rebuild() {
 // Defect 8: `--index` on a folder citedex did not make deleted whatever looked like a generation.
 #[test]
 fn a_folder_citedex_did_not_make_is_refused_and_left_alone() {
-    let kb = bundled_corpus_sandbox();
+    let kb = Sandbox::with_bundled_corpus();
     kb.write("proj/gen-notes/a.txt", "important");
     let output = kb.citedex(&["--index", "proj", "index", "--full"]);
     assert_eq!(output.status.code(), Some(2));
@@ -259,7 +245,7 @@ fn a_folder_citedex_did_not_make_is_refused_and_left_alone() {
 #[test]
 fn every_index_file_is_private_whatever_the_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let kb = bundled_corpus_sandbox();
+    let kb = Sandbox::with_bundled_corpus();
     fs::create_dir(kb.path("shared")).unwrap();
     fs::set_permissions(kb.path("shared"), fs::Permissions::from_mode(0o755)).unwrap();
     let binary = assert_cmd::cargo::cargo_bin("citedex");
@@ -324,17 +310,18 @@ fn control_characters_from_the_corpus_are_shown_not_obeyed() {
     let obeyable = |text: &str| text.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
     assert!(!obeyable(&stderr(&indexed)), "{:?}", stderr(&indexed));
     assert_stderr_has(&indexed, "kb/empty\\e]0;owned\\x07.md");
-    for args in [&["search", "zebra"][..], &["sources"][..]] {
-        let output = kb.citedex(args);
-        let text = stdout(&output);
+    let search = kb.citedex(&["search", "zebra"]);
+    let sources = kb.citedex(&["sources"]);
+    for (args, output) in [(&["search", "zebra"][..], &search), (&["sources"][..], &sources)] {
+        let text = stdout(output);
         assert!(!obeyable(&text), "{args:?}: {text:?}");
-        assert!(!obeyable(&stderr(&output)), "{args:?}: {:?}", stderr(&output));
+        assert!(!obeyable(&stderr(output)), "{args:?}: {:?}", stderr(output));
         assert!(
             text.contains("\\e]52;c;ZXZpbA==\\x07") || args[0] == "search",
             "{text}"
         );
     }
-    let text = stdout(&kb.citedex(&["search", "zebra"]));
+    let text = stdout(&search);
     assert!(text.contains("kb/evil\\e[2J\\nname.md:8  #0"), "{text}");
     assert!(text.contains("Title \\e]0;owned\\x07 here"), "{text}");
     // JSON keeps the text as it is, escaped by JSON.

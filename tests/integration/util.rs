@@ -30,6 +30,14 @@ impl Sandbox {
         }
     }
 
+    /// A sandbox holding a copy of the bundled corpus as `corpus/`, where citedex looks by
+    /// default.
+    pub fn with_bundled_corpus() -> Sandbox {
+        let sandbox = Sandbox::new();
+        copy_tree(&bundled_corpus(), &sandbox.path("corpus"));
+        sandbox
+    }
+
     pub fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
     }
@@ -192,6 +200,11 @@ pub fn fixture_path(fixture: &str) -> PathBuf {
 /// The repository's own `corpus/` folder.
 pub fn bundled_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+/// The live generation folder of the index at `index`, the one its `CURRENT` names.
+pub fn live_generation(index: &Path) -> PathBuf {
+    index.join(fs::read_to_string(index.join("CURRENT")).unwrap().trim())
 }
 
 /// Copies the folder `from`, with everything in it, to `to`.
