@@ -159,10 +159,11 @@ pub enum CorpusError {
     Missing(PathBuf),
 }
 
-/// Lists the readable files under `roots` in a stable order, and those it must leave out.
+/// Lists the readable files under `roots` in a stable order, and those it must leave out; the
+/// folder `left_out` (the index's own, when it lies in a root) is not entered.
 /// Symbolic links are followed only while they stay inside their corpus root; loops and links
 /// that lead out are reported, as are FIFOs, sockets and devices, which are never opened.
-pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), CorpusError> {
+pub fn walk(roots: &[PathBuf], left_out: &Path) -> Result<(Vec<CorpusFile>, Vec<Skipped>), CorpusError> {
     let mut files = Vec::new();
     let skipped = Arc::new(Mutex::new(Vec::new()));
     let skip = |path: PathBuf, reason: SkipReason| {
@@ -176,12 +177,16 @@ pub fn walk(roots: &[PathBuf]) -> Result<(Vec<CorpusFile>, Vec<Skipped>), Corpus
             return Err(CorpusError::Missing(root.clone()));
         };
         let outside_links = Arc::clone(&skipped);
+        let left_out = left_out.to_path_buf();
         let walker = ignore::WalkBuilder::new(root)
             .follow_links(true)
             .hidden(true)
             .require_git(false)
             .sort_by_file_name(|a, b| a.cmp(b))
             .filter_entry(move |entry| {
+                if entry.path().starts_with(&left_out) {
+                    return false;
+                }
                 if !entry.path_is_symlink() {
                     return true;
                 }

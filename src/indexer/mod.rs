@@ -179,8 +179,7 @@ pub fn build(
              `citedex index --prune`"
         ));
     }
-    let (mut files, mut skipped) = corpus::walk(&plan.walk)?;
-    files.retain(|file| !naming.is_own(&file.path));
+    let (files, mut skipped) = corpus::walk(&plan.walk, naming.own())?;
     for skip in &mut skipped {
         skip.path = naming.relative(&skip.path).to_path_buf();
         if let SkipReason::LinkLoop {

@@ -48,9 +48,9 @@ impl Naming {
         if name.is_empty() { ".".to_string() } else { name }
     }
 
-    /// Whether `path` lies in the index directory itself.
-    pub fn is_own(&self, path: &Path) -> bool {
-        path.starts_with(&self.own)
+    /// The index directory itself, canonical.
+    pub fn own(&self) -> &Path {
+        &self.own
     }
 }
 
