@@ -181,15 +181,8 @@ pub fn plan(
     full: bool,
     prune: bool,
 ) -> Result<Plan, BuildError> {
-    let (mut roots, gone): (Vec<PathBuf>, Vec<PathBuf>) =
-        recorded.iter().cloned().partition(|root| root.exists());
-    let pruned = if prune { gone } else { Vec::new() };
-    roots.extend(
-        recorded
-            .iter()
-            .filter(|root| !root.exists() && !pruned.contains(root))
-            .cloned(),
-    );
+    let (mut roots, pruned): (Vec<PathBuf>, Vec<PathBuf>) =
+        recorded.iter().cloned().partition(|root| !prune || root.exists());
     let everything = given.is_empty();
     let given: Vec<&Path> = match (given, default) {
         ([], Some(default)) if recorded.is_empty() && default.exists() => vec![default],
@@ -214,7 +207,11 @@ pub fn plan(
         if full && let Some(root) = missing.first() {
             return Err(BuildError::MissingRoot(root.clone()));
         }
-        walk = roots.iter().filter(|root| root.exists()).cloned().collect();
+        walk = roots
+            .iter()
+            .filter(|root| !missing.contains(root))
+            .cloned()
+            .collect();
     }
     walk.sort();
     walk.dedup();
