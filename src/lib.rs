@@ -49,5 +49,5 @@ pub use index::{
 };
 pub use search::{
     Explanation, Hit, MAX_EXPLAINED, MAX_QUERY_CHARS, MAX_QUERY_NESTING, Note, PresentOptions, Query,
-    QueryError, RankedPassage, Ranker, Ranking, SearchError, SearchOptions, SearchResults,
+    QueryError, RankedDocuments, RankedPassage, Ranker, Ranking, SearchError, SearchOptions, SearchResults,
 };

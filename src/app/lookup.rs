@@ -1,7 +1,7 @@
 //! Finding passages: `citedex search` (ranked passages, or only the files that hold them) and
 //! `citedex show` (one passage with its neighbours, by id or by `path:line`).
 
-use citedex::{Index, Note, PresentOptions, Query, Ranker, Ranking, StoredPassage};
+use citedex::{Index, Query, Ranker, SearchOptions, StoredPassage};
 
 use super::console::Console;
 use super::{Outcome, color_choice, print};
@@ -24,10 +24,8 @@ pub fn search(
             (limit.unwrap_or_default(), explain)
         }
     };
-    let ranking = index.rank(&query, limit)?;
-    let results = index.present(&ranking, &PresentOptions { explain })?;
-    // Presenting may add notes of its own (explanations capped) after the ranking's.
-    tell_notes(&results.notes, &ranking, console);
+    let results = index.search(&query, &SearchOptions { limit, explain })?;
+    tell_notes(&results.notes, console);
     print(color_choice(color), |out| match output {
         SearchOutput::Json { .. } => render::json(out, &results),
         _ => render::search_results(out, &results),
@@ -43,29 +41,19 @@ fn files(
     color: clap::ColorChoice,
     console: &Console,
 ) -> anyhow::Result<Outcome> {
-    // The notes (a typo corrected, nothing found) come with a ranking of passages.
-    let ranking = index.rank(query, 1)?;
-    let notes: Vec<String> = ranking.notes.iter().map(Note::to_string).collect();
-    tell_notes(&notes, &ranking, console);
     let limit = limit.unwrap_or(index.info().documents).max(1);
-    let files = index.rank_documents(query, limit, Ranker::Citedex)?;
+    let ranked = index.rank_documents(query, limit, Ranker::Citedex)?;
+    tell_notes(&ranked.notes, console);
     print(color_choice(color), |out| {
-        render::files(out, files.iter().map(|(path, _)| path.as_str()))
+        render::files(out, ranked.documents.iter().map(|(path, _)| path.as_str()))
     })?;
-    Ok(found_if(!files.is_empty()))
+    Ok(found_if(!ranked.documents.is_empty()))
 }
 
-/// Tells the notes on how the query was read, and that nothing matched when nothing did.
-fn tell_notes(notes: &[String], ranking: &Ranking, console: &Console) {
+/// Tells the notes on how the query was read (a typo corrected, nothing matched).
+fn tell_notes(notes: &[impl std::fmt::Display], console: &Console) {
     for note in notes {
         console.note(note);
-    }
-    let said = ranking
-        .notes
-        .iter()
-        .any(|note| matches!(note, Note::NothingMatched { .. }));
-    if ranking.total_hits == 0 && !said {
-        console.note(Note::NothingMatched { missing: Vec::new() });
     }
 }
 

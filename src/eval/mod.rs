@@ -305,6 +305,7 @@ fn rank_all(
             // BEIR's evaluator leaves out a document that is the query itself.
             index
                 .rank_documents(&query, RANKED_DOCUMENTS + 1, ranker)?
+                .documents
                 .into_iter()
                 .map(|(id, _)| id)
                 .filter(|id| *id != line.id)

@@ -260,6 +260,15 @@ impl serde::Serialize for Note {
     }
 }
 
+/// The documents a query ranks best, and how the query was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedDocuments {
+    /// The paths and scores of the best documents, best first.
+    pub documents: Vec<(String, f32)>,
+    /// Remarks on how the query was read (none for [`Ranker::Bm25`], which reads plain words).
+    pub notes: Vec<Note>,
+}
+
 /// The passages a query ranks best, as scored addresses, and how the query was read.
 pub struct Ranking {
     /// The query as given.
@@ -328,13 +337,13 @@ impl Index {
     }
 
     /// Ranks documents for `query` with `ranker` and returns the paths and scores of the best
-    /// `limit`, reading nothing stored (for evaluation).
+    /// `limit`, reading nothing stored (for evaluation, and for listing the matching files).
     pub fn rank_documents(
         &self,
         query: &Query,
         limit: usize,
         ranker: Ranker,
-    ) -> Result<Vec<(String, f32)>, SearchError> {
+    ) -> Result<RankedDocuments, SearchError> {
         guarded(self.dir(), || self.rank_documents_with(query, limit, ranker))
     }
 
@@ -343,26 +352,30 @@ impl Index {
         query: &Query,
         limit: usize,
         ranker: Ranker,
-    ) -> Result<Vec<(String, f32)>, SearchError> {
-        if ranker == Ranker::Bm25 {
+    ) -> Result<RankedDocuments, SearchError> {
+        let mut notes = Vec::new();
+        let documents = if ranker == Ranker::Bm25 {
             let terms = plan::word_terms(self, query.text());
-            return scoring::bm25_documents(self, &terms, limit)
-                .map_err(|error| self.search_error(query.text(), error));
-        }
-        let (plan, _, matches) = self.with_typo_help(query, &mut Vec::new(), |plan| {
-            let matches = plan.search(self, &scoring::Matches)?;
-            Ok((scoring::total(&matches), matches))
-        })?;
-        plan.score(self, matches)
-            .and_then(|scores| scores.documents(self, limit))
-            .map_err(|error| self.search_error(query.text(), error))
+            scoring::bm25_documents(self, &terms, limit)
+        } else {
+            let (plan, _, matches) = self.with_typo_help(query, &mut notes, |plan| {
+                let matches = plan.search(self, &scoring::Matches)?;
+                Ok((scoring::total(&matches), matches))
+            })?;
+            plan.score(self, matches)
+                .and_then(|scores| scores.documents(self, limit))
+        };
+        Ok(RankedDocuments {
+            documents: documents.map_err(|error| self.search_error(query.text(), error))?,
+            notes,
+        })
     }
 
     /// Plans `query` and runs it with `run`, which returns how many passages match and what it
     /// collected. Plain words with unknown words that find little are run again with them
     /// corrected; words that find plenty are kept, as a word missing from the index (a name, a
     /// rare term) is not always a typo, and the correction is only suggested. A query that finds
-    /// nothing says which of its words occur nowhere.
+    /// nothing says so, and for plain words which of them occur nowhere.
     fn with_typo_help<T>(
         &self,
         query: &Query,
@@ -381,10 +394,13 @@ impl Index {
             None
         };
         let Some(corrected) = corrected else {
-            if total == 0 && plain {
-                notes.push(Note::NothingMatched {
-                    missing: vocabulary::unknown(self, &words)?,
-                });
+            if total == 0 {
+                let missing = if plain {
+                    vocabulary::unknown(self, &words)?
+                } else {
+                    Vec::new()
+                };
+                notes.push(Note::NothingMatched { missing });
             }
             return Ok((plan, total, found));
         };

@@ -64,6 +64,28 @@ fn a_query_that_finds_nothing_says_which_words_occur_nowhere() {
         ranking.notes[0].to_string(),
         "no passage matches: \"qqzzv\" occurs nowhere in the index"
     );
+    // A query that is more than plain words (a phrase) says that nothing matched, not which word
+    // is missing.
+    let filtered = index.rank(&Query::parse("\"splint tingling\"").unwrap(), 10).unwrap();
+    assert_eq!(filtered.total_hits, 0);
+    assert_eq!(filtered.notes, [Note::NothingMatched { missing: vec![] }]);
+    assert_eq!(filtered.notes[0].to_string(), "no passage matches");
+    // Ranking documents reads the query the same way, and says so.
+    let documents = index
+        .rank_documents(&Query::parse("qqzzv").unwrap(), 10, Ranker::Citedex)
+        .unwrap();
+    assert!(documents.documents.is_empty());
+    assert_eq!(documents.notes, ranking.notes);
+    let corrected = index
+        .rank_documents(&Query::parse("tinglng").unwrap(), 10, Ranker::Citedex)
+        .unwrap();
+    assert_eq!(
+        corrected.notes,
+        [Note::Corrected {
+            query: "tingling".into()
+        }]
+    );
+    assert_eq!(corrected.documents.len(), 2);
 }
 
 #[test]
@@ -233,7 +255,7 @@ fn plain_bm25_breaks_ties_at_the_cut_by_path_whatever_order_documents_were_added
     let query = Query::parse("wrist").unwrap();
     for documents in [forward, backward] {
         let (_dir, index) = index_of(&documents);
-        let ranked = index.rank_documents(&query, 2, Ranker::Bm25).unwrap();
+        let ranked = index.rank_documents(&query, 2, Ranker::Bm25).unwrap().documents;
         let paths: Vec<&str> = ranked.iter().map(|(path, _)| path.as_str()).collect();
         assert_eq!(paths, ["kb/a.md", "kb/b.md"]);
     }
