@@ -232,13 +232,11 @@ pub fn evaluate(collection: &Collection, options: &EvalOptions) -> Result<EvalRe
     let indexing = started.elapsed();
     let index = Index::open(&index_dir)?;
 
-    let scores = rank_all(&index, &judged, Ranker::Citedex)?;
-    let truncated_queries = judged
-        .iter()
-        .filter(|(line, _)| Query::words(&line.text).was_shortened())
-        .count();
+    let searched: Vec<Query> = judged.iter().map(|(line, _)| Query::words(&line.text)).collect();
+    let scores = rank_all(&index, &judged, &searched, Ranker::Citedex)?;
+    let truncated_queries = searched.iter().filter(|query| query.was_shortened()).count();
     let baseline = if options.baseline {
-        let baseline = rank_all(&index, &judged, Ranker::Bm25)?;
+        let baseline = rank_all(&index, &judged, &searched, Ranker::Bm25)?;
         let comparison = compare(&judged, &scores, &baseline);
         let means = Means::of(&baseline);
         Some(Baseline {
@@ -290,21 +288,22 @@ impl Means {
     }
 }
 
-/// Ranks every judged query as plain words with `ranker` and scores the rankings.
+/// Ranks every judged query, searched as the plain words in `searched` (in the same order), with
+/// `ranker` and scores the rankings.
 fn rank_all(
     index: &Index,
     judged: &[(&QueryLine, &HashMap<String, u32>)],
+    searched: &[Query],
     ranker: Ranker,
 ) -> Result<Vec<QueryScores>, EvalError> {
     let mut scores = Vec::with_capacity(judged.len());
-    for &(line, judgments) in judged {
-        let query = Query::words(&line.text);
+    for (&(line, judgments), query) in judged.iter().zip(searched) {
         let ranking = if query.text().is_empty() {
             Vec::new()
         } else {
             // BEIR's evaluator leaves out a document that is the query itself.
             index
-                .rank_documents(&query, RANKED_DOCUMENTS + 1, ranker)?
+                .rank_documents(query, RANKED_DOCUMENTS + 1, ranker)?
                 .documents
                 .into_iter()
                 .map(|(id, _)| id)
