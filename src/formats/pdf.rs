@@ -9,6 +9,7 @@
 
 mod streams;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
@@ -221,7 +222,7 @@ fn outline(pdf: &Pdf) -> Outline {
         .into_iter()
         .map(|(number, id)| (id, number as usize))
         .collect();
-    let mut destinations = None;
+    let destinations = OnceCell::new();
     let mut visited = HashSet::new();
     let mut pending: Vec<(ObjectId, usize)> = root
         .get(b"First")
@@ -248,12 +249,7 @@ fn outline(pdf: &Pdf) -> Outline {
             .ok()
             .and_then(text_string)
             .unwrap_or_default();
-        let page = target_page(pdf, item, || {
-            destinations
-                .get_or_insert_with(|| named_destinations(pdf))
-                .clone()
-        })
-        .and_then(|page| page_numbers.get(&page).copied());
+        let page = target_page(pdf, item, &destinations).and_then(|page| page_numbers.get(&page).copied());
         if let Some(page) = page {
             outline.entries.push(OutlineEntry { level, title, page });
         }
@@ -262,11 +258,12 @@ fn outline(pdf: &Pdf) -> Outline {
 }
 
 /// The page an outline item leads to: its `/Dest`, or the destination of its GoTo action, each
-/// an explicit `[page ...]` array or the name of one; `named` looks names up on first need.
+/// an explicit `[page ...]` array or the name of one; `named` holds the named destinations once
+/// a name needs them.
 fn target_page(
     pdf: &Pdf,
     item: &Dictionary,
-    named: impl FnOnce() -> HashMap<Vec<u8>, ObjectId>,
+    named: &OnceCell<HashMap<Vec<u8>, ObjectId>>,
 ) -> Option<ObjectId> {
     let destination = match item.get_deref(b"Dest", pdf) {
         Ok(destination) => destination,
@@ -280,7 +277,9 @@ fn target_page(
     };
     match destination {
         Object::Array(parts) => parts.first()?.as_reference().ok(),
-        Object::Name(name) | Object::String(name, _) => named().get(name).copied(),
+        Object::Name(name) | Object::String(name, _) => {
+            named.get_or_init(|| named_destinations(pdf)).get(name).copied()
+        }
         _ => None,
     }
 }
