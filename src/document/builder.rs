@@ -267,23 +267,10 @@ impl BlockBuilder {
         self.sections.page(page);
     }
 
-    /// Wraps a section builder that already holds sections, to go on from where it stands.
-    pub fn continuing(sections: SectionBuilder) -> BlockBuilder {
-        BlockBuilder {
-            sections,
-            ..BlockBuilder::default()
-        }
-    }
-
-    /// Ends the running paragraph and list and returns the section builder.
-    pub fn into_sections(mut self) -> SectionBuilder {
+    /// Ends the running paragraph and list and returns the sections in document order.
+    pub fn finish(mut self) -> Vec<Section> {
         self.end_paragraph();
         self.end_list();
-        self.sections
-    }
-
-    /// Ends the running paragraph and list and returns the sections in document order.
-    pub fn finish(self) -> Vec<Section> {
-        self.into_sections().finish()
+        self.sections.finish()
     }
 }

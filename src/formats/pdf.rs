@@ -18,8 +18,8 @@ use pdf_extract::{
 };
 
 use super::ReadError;
-use super::text::{GivenHeading, Headings, read_lines};
-use crate::document::{Document, Metadata, SectionBuilder, collapse_whitespace};
+use super::text::{GivenHeading, Headings, read_numbered_lines};
+use crate::document::{BlockBuilder, Document, Metadata, collapse_whitespace};
 
 /// Largest size one compressed stream may decode to (the largest file citedex reads).
 pub const MAX_STREAM_BYTES: usize = 64 * 1024 * 1024;
@@ -117,8 +117,8 @@ pub fn read_with_limits(bytes: &[u8], limits: Limits) -> Result<Document, ReadEr
     {
         lines[first] = "";
     }
-    let mut builder = SectionBuilder::default();
-    read_lines(&lines, &headings, &page_starts, &mut builder);
+    let mut builder = BlockBuilder::default();
+    read_numbered_lines(&lines, None, &headings, &page_starts, &mut builder);
     if lines.iter().all(|line| line.is_empty()) {
         warnings.push("no text layer (a scanned document?)".to_string());
     }

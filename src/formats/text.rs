@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::document::{BlockBuilder, Document, Lines, Metadata, Role, SectionBuilder, collapse_whitespace};
+use crate::document::{BlockBuilder, Document, Lines, Metadata, Role, collapse_whitespace};
 use crate::references::looks_like_citation;
 
 /// Longest line, in words, that can still be a heading.
@@ -90,23 +90,10 @@ pub(crate) struct GivenHeading {
     pub on_line: bool,
 }
 
-/// Reads headings, paragraphs and lists of text that stands on no lines of a source file (a
-/// PDF's text) into `builder`; `page_starts[k]` is the line where page `k + 1` begins, so
-/// sections never run across pages.
-pub(crate) fn read_lines(
-    lines: &[&str],
-    headings: &Headings,
-    page_starts: &[usize],
-    builder: &mut SectionBuilder,
-) {
-    let mut blocks = BlockBuilder::continuing(std::mem::take(builder));
-    read_numbered_lines(lines, None, headings, page_starts, &mut blocks);
-    *builder = blocks.into_sections();
-}
-
 /// Reads headings, paragraphs and lists of the main text into `builder`; `first_line` is the
-/// line number of `lines[0]` in the source file, when the text has one.
-fn read_numbered_lines(
+/// line number of `lines[0]` in the source file, when the text has one (a PDF's text has none).
+/// `page_starts[k]` is the line where page `k + 1` begins, so sections never run across pages.
+pub(crate) fn read_numbered_lines(
     lines: &[&str],
     first_line: Option<usize>,
     headings: &Headings,
