@@ -66,7 +66,9 @@ fn a_query_that_finds_nothing_says_which_words_occur_nowhere() {
     );
     // A query that is more than plain words (a phrase) says that nothing matched, not which word
     // is missing.
-    let filtered = index.rank(&Query::parse("\"splint tingling\"").unwrap(), 10).unwrap();
+    let filtered = index
+        .rank(&Query::parse("\"splint tingling\"").unwrap(), 10)
+        .unwrap();
     assert_eq!(filtered.total_hits, 0);
     assert_eq!(filtered.notes, [Note::NothingMatched { missing: vec![] }]);
     assert_eq!(filtered.notes[0].to_string(), "no passage matches");
