@@ -1,7 +1,7 @@
 //! Finding passages: `citedex search` (ranked passages, or only the files that hold them) and
 //! `citedex show` (one passage with its neighbours, by id or by `path:line`).
 
-use citedex::{Index, Query, Ranker, SearchOptions, StoredPassage};
+use citedex::{Index, Query, Ranker, SearchOptions};
 
 use super::console::Console;
 use super::{Outcome, color_choice, print};
@@ -67,14 +67,7 @@ pub fn show(
     color: clap::ColorChoice,
     console: &Console,
 ) -> anyhow::Result<Outcome> {
-    let found = match index.passage_in_context(target, context)? {
-        Some(found) => Some(found),
-        None => match passage_at_line(index, target)? {
-            Some(id) => index.passage_in_context(&id, context)?,
-            None => None,
-        },
-    };
-    let Some(found) = found else {
+    let Some(found) = index.passage_in_context(target, context)? else {
         console.note(format_args!(
             "no passage {target:?} in the index; give an id as search shows it (path#N) or path:LINE"
         ));
@@ -88,35 +81,6 @@ pub fn show(
         }
     })?;
     Ok(Outcome::Found)
-}
-
-/// The id of the passage at line `LINE` of the document `path`, for a target `path:LINE`: the
-/// first passage whose lines hold it, else the nearest one (the later of two as near: the line is
-/// a heading or blank line above it). `None` for a document without lines (a PDF has pages).
-fn passage_at_line(index: &Index, target: &str) -> anyhow::Result<Option<String>> {
-    let Some((path, line)) = target.rsplit_once(':') else {
-        return Ok(None);
-    };
-    let Ok(line) = line.parse::<u32>() else {
-        return Ok(None);
-    };
-    let passages = index.document_passages(path)?;
-    let distance = |passage: &StoredPassage| {
-        let (start, end) = (passage.line_start?, passage.line_end?);
-        Some(start.saturating_sub(line).max(line.saturating_sub(end)))
-    };
-    let nearest = passages
-        .iter()
-        .filter_map(|passage| Some((distance(passage)?, passage)))
-        .min_by_key(|&(distance, passage)| {
-            let later_first = if distance == 0 {
-                0
-            } else {
-                usize::MAX - passage.ordinal
-            };
-            (distance, later_first, passage.ordinal)
-        });
-    Ok(nearest.map(|(_, passage)| passage.id.clone()))
 }
 
 fn found_if(found: bool) -> Outcome {

@@ -9,6 +9,7 @@
 
 mod check;
 mod layout;
+mod passages;
 pub mod schema;
 mod stored;
 mod writer;
@@ -27,6 +28,7 @@ use tantivy::{DocAddress, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{Catalog, Entry};
 pub use check::CheckReport;
+pub use passages::PassageInContext;
 pub use schema::SCHEMA_VERSION;
 use schema::{EntryKind, Fields};
 pub(crate) use stored::read_passage;
@@ -219,17 +221,6 @@ impl Committed {
     }
 }
 
-/// A passage with its neighbours in the same section, as `citedex show` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PassageInContext {
-    /// The passages before it, in order.
-    pub before: Vec<StoredPassage>,
-    /// The passage asked for.
-    pub passage: StoredPassage,
-    /// The passages after it, in order.
-    pub after: Vec<StoredPassage>,
-}
-
 /// What an index holds and where, as `citedex status` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
@@ -359,96 +350,6 @@ impl Index {
         stored::read_record(self.fields, &stored)
             .map(Some)
             .map_err(|detail| self.corrupt(detail))
-    }
-
-    /// Every passage, in document and passage order, with its attribution: read a document at a
-    /// time, so an export never holds the corpus in memory.
-    pub fn passages(
-        &self,
-    ) -> Result<impl Iterator<Item = Result<StoredPassage, IndexError>> + '_, IndexError> {
-        let documents = self.catalog()?.documents;
-        Ok(documents
-            .into_iter()
-            .flat_map(move |entry| match self.document_passages(&entry.source.path) {
-                Ok(passages) => passages
-                    .into_iter()
-                    .map(|mut passage| {
-                        passage.cited_by = entry.cited_by.clone();
-                        Ok(passage)
-                    })
-                    .collect(),
-                Err(error) => vec![Err(error)],
-            }))
-    }
-
-    /// The passages of the document at `path`, in order, without `cited_by`.
-    pub fn document_passages(&self, path: &str) -> Result<Vec<StoredPassage>, IndexError> {
-        guarded(&self.root, || self.read_document_passages(path))
-    }
-
-    fn read_document_passages(&self, path: &str) -> Result<Vec<StoredPassage>, IndexError> {
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.path, path),
-            IndexRecordOption::Basic,
-        );
-        let addresses = self
-            .searcher
-            .search(&query, &DocSetCollector)
-            .map_err(self.tantivy())?;
-        let mut passages = addresses
-            .into_iter()
-            .map(|address| {
-                let stored: TantivyDocument = self.searcher.doc(address).map_err(self.tantivy())?;
-                Ok(stored::read_passage(self.fields, &stored))
-            })
-            .collect::<Result<Vec<_>, IndexError>>()?;
-        passages.sort_by_key(|passage| passage.ordinal);
-        Ok(passages)
-    }
-
-    /// The passage with id `path#ordinal` and up to `context` passages of the same section on
-    /// each side, in order, with its document's citation links; `None` when there is no such
-    /// passage.
-    pub fn passage_in_context(
-        &self,
-        id: &str,
-        context: usize,
-    ) -> Result<Option<PassageInContext>, IndexError> {
-        let Some((path, ordinal)) = id.rsplit_once('#') else {
-            return Ok(None);
-        };
-        let Ok(ordinal) = ordinal.parse::<usize>() else {
-            return Ok(None);
-        };
-        let mut passages = self.document_passages(path)?;
-        let Some(at) = passages.iter().position(|passage| passage.ordinal == ordinal) else {
-            return Ok(None);
-        };
-        let cited_by = self.record(path)?.map(|entry| entry.cited_by).unwrap_or_default();
-        for passage in &mut passages {
-            passage.cited_by = cited_by.clone();
-        }
-        let section = passages[at].section.clone();
-        let same_section = |passage: &StoredPassage| passage.section == section;
-        let first = (0..at)
-            .rev()
-            .take(context)
-            .take_while(|&i| same_section(&passages[i]))
-            .last()
-            .unwrap_or(at);
-        let last = (at + 1..passages.len())
-            .take(context)
-            .take_while(|&i| same_section(&passages[i]))
-            .last()
-            .unwrap_or(at);
-        let mut around: Vec<StoredPassage> = passages.drain(first..=last).collect();
-        let after = around.split_off(at - first + 1);
-        let passage = around.pop().expect("the passage itself");
-        Ok(Some(PassageInContext {
-            before: around,
-            passage,
-            after,
-        }))
     }
 
     /// What the index holds and where: counts, roots, last commit, schema, size on disk.

@@ -82,7 +82,8 @@ impl From<KindFilter> for Kind {
 #[derive(Debug, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowArguments {
-    /// A passage id as `search` returns it, such as "corpus/sources/numbness-mayo-clinic.md#4".
+    /// A passage id as `search` returns it, such as "corpus/sources/numbness-mayo-clinic.md#4",
+    /// or a line of a document as "path:LINE".
     id: String,
     /// How many passages of the same section to add before it and after it.
     #[serde(default = "default_context")]
@@ -160,7 +161,8 @@ pub fn list() -> Vec<Tool> {
         tool(
             "show",
             "Read around a passage",
-            "The passage with this id (from `search`) and up to `context` passages of the same \
+            "The passage with this id (from `search`, or `path:LINE` for the passage at a line of \
+             a document) and up to `context` passages of the same \
              section before and after it, in order, with `heading_path` (the document title, then \
              the section's headings) and each passage's source and citing articles. Use it to \
              read a result in its context before quoting it.",
