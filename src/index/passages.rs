@@ -24,7 +24,7 @@ pub struct PassageInContext {
 enum Place {
     /// Its position among the document's passages.
     Ordinal(usize),
-    /// A line of the source file it spans, or the nearest.
+    /// A line of the source file it spans, or the line nearest to it.
     Line(u32),
 }
 
@@ -34,18 +34,23 @@ impl Place {
         match *self {
             Place::Ordinal(ordinal) => passages.iter().position(|passage| passage.ordinal == ordinal),
             Place::Line(line) => {
-                let distance = |passage: &StoredPassage| {
+                // Nearest first; then a passage below the line (the line is a heading or blank
+                // line above it), the first of them; else the last passage above it.
+                let rank = |at: usize, passage: &StoredPassage| {
                     let (start, end) = (passage.line_start?, passage.line_end?);
-                    Some(start.saturating_sub(line).max(line.saturating_sub(end)))
+                    Some(if start > line {
+                        (start - line, 0, at)
+                    } else if end < line {
+                        (line - end, 1, usize::MAX - at)
+                    } else {
+                        (0, 0, at)
+                    })
                 };
                 passages
                     .iter()
                     .enumerate()
-                    .filter_map(|(at, passage)| Some((distance(passage)?, at)))
-                    .min_by_key(|&(distance, at)| {
-                        let later_first = if distance == 0 { 0 } else { usize::MAX - at };
-                        (distance, later_first, at)
-                    })
+                    .filter_map(|(at, passage)| Some((rank(at, passage)?, at)))
+                    .min_by_key(|&(rank, _)| rank)
                     .map(|(_, at)| at)
             }
         }
@@ -101,8 +106,9 @@ impl Index {
     /// The passage `target` names, an id (`path#N`) or a place (`path:LINE`), and up to
     /// `context` passages of the same section on each side, in order, with its document's
     /// citation links; `None` when there is no such passage. A place names the first passage
-    /// whose lines hold the line, else the nearest (the later of two as near: the line is a
-    /// heading or blank line above it); a document without lines (a PDF has pages) has no places.
+    /// whose lines hold the line, else the nearest (of passages as near, the first below the
+    /// line, which is then a heading or blank line above it); a document without lines (a PDF
+    /// has pages) has no places.
     pub fn passage_in_context(
         &self,
         target: &str,

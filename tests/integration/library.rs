@@ -131,8 +131,8 @@ fn a_passage_is_shown_with_its_neighbours_in_the_same_section() {
     assert_eq!(shown.before.len(), last_of_one);
     assert!(index.passage_in_context("kb/long.md#99", 1).unwrap().is_none());
     assert!(index.passage_in_context("nothing", 1).unwrap().is_none());
-    // A line names the first passage that spans it, else the nearest; of two as near, the later,
-    // as the line is then a heading or blank line above it.
+    // A line names the first passage that spans it, else the nearest; of two as near, the one
+    // below, as the line is then a heading or blank line above it.
     let at_line = |line: u32| {
         index
             .passage_in_context(&format!("kb/long.md:{line}"), 0)
@@ -142,6 +142,8 @@ fn a_passage_is_shown_with_its_neighbours_in_the_same_section() {
     let two = passages.len() - 1;
     assert_eq!(passages[two].section, ["Two"]);
     assert_eq!(at_line(5), Some(0));
+    // A heading above a paragraph cut into several passages leads to the first of them.
+    assert_eq!(at_line(3), Some(0));
     assert_eq!(at_line(7), Some(two));
     assert_eq!(at_line(9), Some(two));
     assert_eq!(at_line(400), Some(two));
