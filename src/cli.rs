@@ -184,9 +184,7 @@ pub enum Action {
     Search {
         /// The query words joined by spaces.
         query: String,
-        /// Most results; `None` for every matching file with `files`.
-        limit: Option<usize>,
-        /// What to print.
+        /// What to print, and how much.
         output: SearchOutput,
         /// Colour choice for text.
         color: ColorChoice,
@@ -246,16 +244,23 @@ pub enum Action {
 pub enum SearchOutput {
     /// Passages for people.
     Text {
+        /// Most passages.
+        limit: usize,
         /// With score explanations.
         explain: bool,
     },
     /// One JSON object.
     Json {
+        /// Most passages.
+        limit: usize,
         /// With score explanations.
         explain: bool,
     },
     /// The matching files only, one per line.
-    Files,
+    Files {
+        /// Most files; `None` for every matching file.
+        limit: Option<usize>,
+    },
 }
 
 /// Where a BEIR-layout test collection is.
@@ -312,14 +317,19 @@ impl Cli {
                 if let Some(limit) = limit.filter(|limit| !(1..=MAX_LIMIT).contains(limit)) {
                     return Err(ConfigError::Limit(limit));
                 }
-                let (output, limit) = match (files, json) {
-                    (true, _) => (SearchOutput::Files, limit),
-                    (false, true) => (SearchOutput::Json { explain }, limit.or(Some(DEFAULT_LIMIT))),
-                    (false, false) => (SearchOutput::Text { explain }, limit.or(Some(DEFAULT_LIMIT))),
+                let output = match (files, json) {
+                    (true, _) => SearchOutput::Files { limit },
+                    (false, true) => SearchOutput::Json {
+                        limit: limit.unwrap_or(DEFAULT_LIMIT),
+                        explain,
+                    },
+                    (false, false) => SearchOutput::Text {
+                        limit: limit.unwrap_or(DEFAULT_LIMIT),
+                        explain,
+                    },
                 };
                 Action::Search {
                     query: query.join(" "),
-                    limit,
                     output,
                     color,
                 }
@@ -394,15 +404,20 @@ mod tests {
 
     #[test]
     fn a_file_listing_shows_every_file_unless_limited() {
-        let Action::Search { limit, output, .. } = config(&["search", "--files", "legs"]).unwrap().action
-        else {
+        let Action::Search { output, .. } = config(&["search", "--files", "legs"]).unwrap().action else {
             panic!("not a search")
         };
-        assert_eq!((limit, output), (None, SearchOutput::Files));
-        let Action::Search { limit, .. } = config(&["search", "legs"]).unwrap().action else {
+        assert_eq!(output, SearchOutput::Files { limit: None });
+        let Action::Search { output, .. } = config(&["search", "legs"]).unwrap().action else {
             panic!("not a search")
         };
-        assert_eq!(limit, Some(DEFAULT_LIMIT));
+        assert_eq!(
+            output,
+            SearchOutput::Text {
+                limit: DEFAULT_LIMIT,
+                explain: false
+            }
+        );
         assert_eq!(
             config(&["search", "-n", "0", "legs"]).unwrap_err(),
             ConfigError::Limit(0)

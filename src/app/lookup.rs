@@ -8,21 +8,18 @@ use super::{Outcome, color_choice, print};
 use crate::cli::SearchOutput;
 use crate::render;
 
-/// Searches and prints the results as `output` says; `limit` is `None` for every matching file.
+/// Searches and prints the results as `output` says.
 pub fn search(
     index: &Index,
     query: &str,
-    limit: Option<usize>,
     output: SearchOutput,
     color: clap::ColorChoice,
     console: &Console,
 ) -> anyhow::Result<Outcome> {
     let query = Query::parse(query)?;
     let (limit, explain) = match output {
-        SearchOutput::Files => return files(index, &query, limit, color, console),
-        SearchOutput::Text { explain } | SearchOutput::Json { explain } => {
-            (limit.unwrap_or_default(), explain)
-        }
+        SearchOutput::Files { limit } => return files(index, &query, limit, color, console),
+        SearchOutput::Text { limit, explain } | SearchOutput::Json { limit, explain } => (limit, explain),
     };
     let results = index.search(&query, &SearchOptions { limit, explain })?;
     tell_notes(&results.notes, console);
@@ -33,7 +30,7 @@ pub fn search(
     Ok(found_if(!results.results.is_empty()))
 }
 
-/// Prints the files holding matching passages, best first.
+/// Prints the files holding matching passages, best first: the best `limit`, or all of them.
 fn files(
     index: &Index,
     query: &Query,

@@ -41,19 +41,9 @@ pub fn run(config: &Config, console: &Console) -> anyhow::Result<Outcome> {
         Action::Index { paths, full, prune } => roots::index(paths, dir, *full, *prune, console),
         Action::Remove { paths } => roots::remove(paths, dir, console),
         Action::Status { json } => roots::status(&Index::open(dir)?, *json),
-        Action::Search {
-            query,
-            limit,
-            output,
-            color,
-        } => lookup::search(
-            &open_or_build(config, console)?,
-            query,
-            *limit,
-            *output,
-            *color,
-            console,
-        ),
+        Action::Search { query, output, color } => {
+            lookup::search(&open_or_build(config, console)?, query, *output, *color, console)
+        }
         Action::Show {
             target,
             context,
