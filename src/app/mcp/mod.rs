@@ -7,7 +7,6 @@
 
 mod tools;
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
@@ -33,7 +32,6 @@ pub fn serve(index: Index) -> anyhow::Result<Outcome> {
         count(index.info().passages, "passage", "passages")
     ));
     let server = Server {
-        dir: index.dir().to_path_buf(),
         snapshot: Mutex::new(Arc::new(index)),
         console,
     };
@@ -56,8 +54,6 @@ pub fn serve(index: Index) -> anyhow::Result<Outcome> {
 
 /// The MCP server: the index snapshot calls are answered from.
 struct Server {
-    /// The index directory, to reopen.
-    dir: PathBuf,
     /// The snapshot answering calls, replaced when a newer commit is seen. Calls in flight keep
     /// the one they took, and with it its generation on disk.
     snapshot: Mutex<Arc<Index>>,
@@ -70,11 +66,11 @@ impl Server {
     fn snapshot(&self) -> Arc<Index> {
         let mut held = self.snapshot.lock().unwrap_or_else(PoisonError::into_inner);
         if !matches!(held.is_current(), Ok(true)) {
-            match Index::open(&self.dir) {
+            match Index::open(held.dir()) {
                 Ok(index) => {
                     self.console.note(format_args!(
                         "{} changed; now serving {}, {}",
-                        self.dir.display(),
+                        index.dir().display(),
                         count(index.info().documents, "document", "documents"),
                         count(index.info().passages, "passage", "passages")
                     ));
