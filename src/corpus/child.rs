@@ -4,8 +4,9 @@
 use std::io::{self, Read, Write};
 use std::panic::{self};
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::isolation::{run_isolated, start_thread};
@@ -36,45 +37,13 @@ pub(super) fn read_in_child(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|error| SkipReason::Isolation(format!("{}: {error}", program.display())))?;
-    let (Some(mut stdin), Some(mut stdout), Some(stderr)) =
+    let (Some(stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         unreachable!("all three streams were piped");
     };
     let (sender, receiver) = mpsc::channel();
-    let pipe_thread = |name: &str, job: Box<dyn FnOnce() -> String + Send>| {
-        start_thread(name, PIPE_THREAD_STACK_BYTES, deadline, job)
-    };
-    let threads = pipe_thread(
-        "citedex-reader-input",
-        // A child that dies early closes its end; the write error says nothing its exit does not.
-        Box::new(move || {
-            let _ = stdin.write_all(&bytes);
-            String::new()
-        }),
-    )
-    .and_then(|feeder| {
-        let explainer = pipe_thread(
-            "citedex-reader-errors",
-            Box::new(move || {
-                let mut kept = Vec::new();
-                let mut stderr = stderr;
-                let _ = (&mut stderr).take(CHILD_STDERR_BYTES).read_to_end(&mut kept);
-                // Drained to the end, so a chatty child never blocks on a full pipe.
-                let _ = io::copy(&mut stderr, &mut io::sink());
-                String::from_utf8_lossy(&kept).into_owned()
-            }),
-        )?;
-        pipe_thread(
-            "citedex-reader-output",
-            Box::new(move || {
-                let mut answer = Vec::new();
-                let _ = sender.send(stdout.read_to_end(&mut answer).map(|_| answer));
-                String::new()
-            }),
-        )?;
-        Ok((feeder, explainer))
-    });
+    let threads = start_pipe_threads((stdin, stdout, stderr), bytes, sender, deadline);
     let answer = match &threads {
         Ok(_) => receiver
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
@@ -89,7 +58,7 @@ pub(super) fn read_in_child(
     }
     let status = child.wait();
     let stderr = match threads {
-        Ok((feeder, explainer)) => {
+        Ok(PipeThreads { feeder, explainer }) => {
             let _ = feeder.join();
             explainer.join().ok().flatten().unwrap_or_default()
         }
@@ -106,6 +75,55 @@ pub(super) fn read_in_child(
     }
     serde_json::from_slice::<Result<Document, SkipReason>>(&answer)
         .map_err(|error| SkipReason::Isolation(format!("the reader's answer is not valid: {error}")))?
+}
+
+/// Starts the threads that feed a reader child `bytes`, keep the start of its standard error
+/// (drained to the end, so a chatty child never blocks on a full pipe) and send its answer
+/// through `sender`.
+fn start_pipe_threads(
+    (mut stdin, mut stdout, mut stderr): (ChildStdin, ChildStdout, ChildStderr),
+    bytes: Vec<u8>,
+    sender: mpsc::Sender<io::Result<Vec<u8>>>,
+    deadline: Instant,
+) -> io::Result<PipeThreads> {
+    let feeder = start_thread(
+        "citedex-reader-input",
+        PIPE_THREAD_STACK_BYTES,
+        deadline,
+        move || {
+            // A child that dies early closes its end; the write error says nothing its exit does not.
+            let _ = stdin.write_all(&bytes);
+        },
+    )?;
+    let explainer = start_thread(
+        "citedex-reader-errors",
+        PIPE_THREAD_STACK_BYTES,
+        deadline,
+        move || {
+            let mut kept = Vec::new();
+            let _ = (&mut stderr).take(CHILD_STDERR_BYTES).read_to_end(&mut kept);
+            let _ = io::copy(&mut stderr, &mut io::sink());
+            String::from_utf8_lossy(&kept).into_owned()
+        },
+    )?;
+    start_thread(
+        "citedex-reader-output",
+        PIPE_THREAD_STACK_BYTES,
+        deadline,
+        move || {
+            let mut answer = Vec::new();
+            let _ = sender.send(stdout.read_to_end(&mut answer).map(|_| answer));
+        },
+    )?;
+    Ok(PipeThreads { feeder, explainer })
+}
+
+/// The threads of a reader child's pipes that are joined once it is done.
+struct PipeThreads {
+    /// Writes its input.
+    feeder: JoinHandle<Option<()>>,
+    /// Keeps the start of its standard error.
+    explainer: JoinHandle<Option<String>>,
 }
 
 /// How a reader child died, from its exit status and what the Rust runtime printed.
