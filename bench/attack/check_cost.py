@@ -3,20 +3,18 @@
 corpus, and an incremental `index` (which verifies the live generation's checksums before it
 builds on it) against a binary without that verification (--compare), taking turns.
 
-    python3 bench/attack/check_cost.py --source DIR [--binary PATH] [--compare PATH] [--runs 5]
+    python3 bench/attack/check_cost.py --source DIR [--citedex PATH] [--compare PATH] [--runs 5]
 
 DIR is a corpus folder, such as the 3,715 pages bench/scale.py downloads; it is copied, so that
 one file can be changed between runs. Not a test: run it by hand on release builds.
 """
-import pathlib
 import resource
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 
-from common import arguments, citedex
+from common import arguments, bench, citedex, parse
 
 
 def cpu():
@@ -27,7 +25,9 @@ def cpu():
 
 def timed(binary, index, *args):
     """Runs citedex; returns its wall time and CPU time, in seconds. On a busy machine the CPU
-    time tells small differences apart that the wall time drowns."""
+    time tells small differences apart that the wall time drowns. Not bench.measure(): GNU time
+    prints CPU time in hundredths of a second, too coarse for the milliseconds a checksum
+    verification costs; the rusage here counts microseconds."""
     start, start_cpu = time.perf_counter(), cpu()
     run = citedex(binary, index, *args)
     seconds = time.perf_counter() - start
@@ -50,9 +50,8 @@ def main():
     parser.add_argument("--source", required=True)
     parser.add_argument("--compare", help="a citedex that does not verify checksums on update")
     parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as work:
-        work = pathlib.Path(work)
+    args = parse(parser)
+    with bench.scratch() as work:
         corpus = work / "corpus"
         shutil.copytree(args.source, corpus)
         files = [path for path in corpus.rglob("*") if path.is_file()]
@@ -60,7 +59,7 @@ def main():
         original = changed.read_bytes()
         index = work / "index"
         print("full build: " + describe([timed(args.binary, index, "index", "--full", str(corpus))]))
-        size = sum(path.stat().st_size for path in index.rglob("*") if path.is_file())
+        size = bench.tree_bytes(index)
         print(f"index size: {size / 2**20:.1f} MiB")
         print("check:                  " + describe([timed(args.binary, index, "check") for _ in range(args.runs)]))
         print("search:                 " + describe([timed(args.binary, index, "search", "kernel") for _ in range(args.runs)]))

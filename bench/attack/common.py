@@ -1,13 +1,24 @@
 """What the attack scripts share: finding the binary, running it, and writing a synthetic corpus
-of Markdown notes (reproducible from a seed, no download needed)."""
+of Markdown notes (reproducible from a seed, no download needed). The rest (the repository, the
+release build, timing a process, temporary folders) comes from bench/common.py, as `bench`."""
 import argparse
+import importlib.util
 import os
 import pathlib
 import random
 import subprocess
 import sys
 
-REPO = pathlib.Path(__file__).resolve().parent.parent.parent
+# Loaded from its path under another name: this module is `common` too, and the scripts' own
+# folder comes first on sys.path, so `import common` would find this file again.
+_spec = importlib.util.spec_from_file_location(
+    "bench_common", pathlib.Path(__file__).resolve().parent.parent / "common.py")
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+REPO = bench.REPO
+# NO_COLOR: the output is parsed and compared, so no terminal colours in it.
+ENV = {**os.environ, "NO_COLOR": "1"}
 WORDS = (
     "nerve blood spine tingling numbness pressure vitamin sugar muscle reflex disc artery vein "
     "clot balance posture walking sciatica neuropathy diabetes circulation stretch knee ankle "
@@ -16,11 +27,22 @@ WORDS = (
 
 
 def arguments(doc):
-    """A parser of a script's options, described by the first line of its `doc`, with --binary
-    (by default the release build of this checkout)."""
+    """A parser of a script's options, described by the first line of its `doc`, with --citedex
+    as in bench/*.py. --binary is the same option under its older name, which earlier command
+    lines use."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--binary", default=str(REPO / "target" / "release" / "citedex"))
+    parser.add_argument("--citedex", "--binary", dest="citedex", type=pathlib.Path,
+                        help="citedex binary to try (default: a release build of this "
+                             "repository, built with cargo first)")
     return parser
+
+
+def parse(parser):
+    """The parsed options, with args.binary the citedex to run: the one --citedex names, or a
+    fresh release build (a stale target/release/citedex would try old code)."""
+    args = parser.parse_args()
+    args.binary = bench.citedex_binary(args)
+    return args
 
 
 def finish(problems):
@@ -35,7 +57,7 @@ def citedex(binary, index, *args, **kwargs):
     return subprocess.run(
         [binary, "--index", str(index), *args],
         capture_output=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        env=ENV,
         **kwargs,
     )
 

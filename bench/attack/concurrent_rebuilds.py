@@ -3,7 +3,7 @@
 loops and one export loop reading it all the while. Every search must succeed and no export may
 print an empty or partial list. Not a test: run it by hand on a release build.
 
-    python3 bench/attack/concurrent_rebuilds.py [--binary PATH] [--builds 100] [--notes N]
+    python3 bench/attack/concurrent_rebuilds.py [--citedex PATH] [--builds 100] [--notes N]
                                                  [--updates]
 
 With --notes N the corpus is N generated notes; by default it is a copy of the bundled corpus/.
@@ -11,13 +11,11 @@ Builds are `index --full`; with --updates they are incremental updates instead, 
 note was rewritten (with as many passages as before, so every export has the same length).
 """
 import collections
-import pathlib
 import shutil
 import sys
-import tempfile
 import threading
 
-from common import REPO, arguments, citedex, finish, write_corpus
+from common import REPO, arguments, bench, citedex, finish, parse, write_corpus
 
 QUERIES = ["numbness legs", "\"pins and needles\"", "nerve OR vein", "sciatica", "diab*"]
 
@@ -27,9 +25,8 @@ def main():
     parser.add_argument("--builds", type=int, default=100)
     parser.add_argument("--notes", type=int, default=0, help="generated notes instead of corpus/")
     parser.add_argument("--updates", action="store_true", help="incremental updates, not --full")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as work:
-        work = pathlib.Path(work)
+    args = parse(parser)
+    with bench.scratch() as work:
         corpus = work / "corpus"
         if args.notes:
             write_corpus(corpus, args.notes)
@@ -75,16 +72,20 @@ def main():
         readers.append(threading.Thread(target=export_loop))
         for reader in readers:
             reader.start()
-        for build in range(args.builds):
-            if args.updates:
-                edited.write_text(f"# Edited\n\nEdit {build + 1} of a note about walking.\n")
-                run = citedex(args.binary, index, "index", str(corpus))
-            else:
-                run = citedex(args.binary, index, "index", "--full", str(corpus))
-            record("build", run.returncode == 0, run.stderr.decode())
-        stop.set()
-        for reader in readers:
-            reader.join()
+        try:
+            for build in range(args.builds):
+                if args.updates:
+                    edited.write_text(f"# Edited\n\nEdit {build + 1} of a note about walking.\n")
+                    run = citedex(args.binary, index, "index", str(corpus))
+                else:
+                    run = citedex(args.binary, index, "index", "--full", str(corpus))
+                record("build", run.returncode == 0, run.stderr.decode())
+        finally:
+            # Also when scratch() stops the run on SIGTERM: the readers must end before their
+            # folder goes, and the process would otherwise wait for them forever.
+            stop.set()
+            for reader in readers:
+                reader.join()
         generations = [p.name for p in index.iterdir() if p.name.startswith("gen-")]
 
     for kind in ("build", "search", "export"):

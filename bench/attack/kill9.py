@@ -3,21 +3,19 @@
 each kill a normal `index` must succeed, and the index must then export exactly what a clean
 build of the same files exports, and pass `check`. Not a test: run it by hand on a release build.
 
-    python3 bench/attack/kill9.py [--binary PATH] [--kills 40] [--notes 1500] [--seed 13]
+    python3 bench/attack/kill9.py [--citedex PATH] [--kills 40] [--notes 1500] [--seed 13]
 
 Each round first edits the corpus (a few notes changed, one removed, one added) so that an
 incremental build has work to do, then starts a build, kills it after a random delay within
 that kind of build's measured duration, and recovers. Kills that land after the build finished
 are counted apart and do not count towards --kills.
 """
-import pathlib
 import random
 import subprocess
 import sys
-import tempfile
 import time
 
-from common import arguments, citedex, finish, note, write_corpus
+from common import ENV, arguments, bench, citedex, finish, note, parse, write_corpus
 
 
 def edit_corpus(rng, corpus, paths, next_number):
@@ -35,12 +33,12 @@ def edit_corpus(rng, corpus, paths, next_number):
 
 
 def timed_build(binary, index, corpus, full):
+    """Wall seconds of one build, which must succeed."""
     args = ["index", "--full", str(corpus)] if full else ["index", str(corpus)]
-    start = time.perf_counter()
-    run = citedex(binary, index, *args)
-    if run.returncode != 0:
-        sys.exit(f"a build failed: {run.stderr.decode()}")
-    return time.perf_counter() - start
+    try:
+        return bench.measure([binary, "--index", str(index), *args], env=ENV).wall
+    except bench.CommandFailed as error:
+        sys.exit(f"a build failed: {error}")
 
 
 def main():
@@ -48,10 +46,9 @@ def main():
     parser.add_argument("--kills", type=int, default=40)
     parser.add_argument("--notes", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=13)
-    args = parser.parse_args()
+    args = parse(parser)
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory() as work:
-        work = pathlib.Path(work)
+    with bench.scratch() as work:
         corpus = work / "corpus"
         paths = write_corpus(corpus, args.notes, seed=args.seed)
         next_number = args.notes

@@ -9,18 +9,17 @@
 
 Linux only. Not a test: run it by hand on a release build.
 
-    python3 bench/attack/watch.py [--binary PATH] [--notes 600] [--seconds 30] [--burst 1000]
+    python3 bench/attack/watch.py [--citedex PATH] [--notes 600] [--seconds 30] [--burst 1000]
 """
 import os
 import pathlib
 import queue
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-from common import arguments, write_corpus
+from common import ENV, arguments, bench, parse, write_corpus
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -39,7 +38,7 @@ class Watch:
             [binary, "--index", str(index), "watch", str(root)],
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "NO_COLOR": "1"},
+            env=ENV,
         )
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -82,9 +81,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--pause", type=float, default=2, help="ms between deletions")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as work:
-        work = pathlib.Path(work)
+    args = parse(parser)
+    with bench.scratch() as work:
         tree = work / "tree"
         paths = write_corpus(tree, args.notes)
         watch = Watch(args.binary, work / "index", tree)
