@@ -303,16 +303,16 @@ impl Index {
         let mut notes = Vec::new();
         let (plan, total_hits, matches) = self.with_typo_help(query, &mut notes, |plan| {
             let matches = plan.search(self, &scoring::Matches)?;
-            Ok((scoring::total(&matches), matches))
+            Ok((matches.len(), matches))
         })?;
-        let scores = plan
+        let best = plan
             .score(self, matches)
+            .and_then(|scores| scores.passages(limit))
             .map_err(|error| self.search_error(query.text(), error))?;
         Ok(Ranking {
             query: query.text().to_string(),
             total_hits,
-            passages: scores
-                .passages(limit.max(1))
+            passages: best
                 .into_iter()
                 .map(|scored| RankedPassage {
                     score: scored.score,
@@ -360,10 +360,10 @@ impl Index {
         } else {
             let (plan, _, matches) = self.with_typo_help(query, &mut notes, |plan| {
                 let matches = plan.search(self, &scoring::Matches)?;
-                Ok((scoring::total(&matches), matches))
+                Ok((matches.len(), matches))
             })?;
             plan.score(self, matches)
-                .and_then(|scores| scores.documents(self, limit))
+                .and_then(|scores| scores.documents(limit))
         };
         Ok(RankedDocuments {
             documents: documents.map_err(|error| self.search_error(query.text(), error))?,

@@ -8,8 +8,8 @@
 use rustc_hash::FxHashSet;
 use tantivy::collector::Collector;
 use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery,
-    Query, QueryParser, TermQuery, Weight,
+    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur,
+    PhraseQuery, Query, QueryParser, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
@@ -42,12 +42,13 @@ const STOP_WORDS: &str = "a an and are as at be but by can did do does for from 
 /// The clauses of one query text.
 pub(super) struct Plan {
     /// The clauses whose scores add up to a passage's score: first the query itself (its
-    /// filters scoring nothing), then one proximity bonus per pair of consecutive plain words.
+    /// filters scoring nothing), which says what matches, then one proximity bonus per pair of
+    /// consecutive plain words, which only adds to it.
     pub(super) clauses: Vec<Box<dyn Query>>,
     /// The part of the query that ranks (no filters, no exclusions), for snippets.
     ranked: Box<dyn Query>,
-    /// The clauses as one query: the first must match, the bonuses add to it.
-    combined: Box<dyn Query>,
+    /// The pairs of consecutive plain words the proximity bonuses are for, in clause order.
+    proximity: Vec<[Term; 2]>,
     /// The terms the final scores look at.
     pub(super) terms: Terms,
 }
@@ -100,62 +101,51 @@ impl Plan {
             }
             Box::new(BooleanQuery::new(parts))
         };
+        let proximity = if plain {
+            proximity_pairs(index, &words.join(" "))
+        } else {
+            Vec::new()
+        };
         let mut clauses = vec![main];
-        if plain {
-            clauses.extend(proximity_clauses(index, &words.join(" ")));
-        }
-        // Without filters or exclusions, bonuses only match where the words do, so every clause
-        // can be optional, which lets tantivy skip blocks that cannot reach the top (block-max
-        // WAND); with them, the query itself must match.
-        let restricted = !shape.filters.is_empty() || !shape.exclusions.is_empty();
-        let occur = |position: usize| {
-            if restricted && position == 0 {
-                Occur::Must
-            } else {
-                Occur::Should
-            }
-        };
-        let combined: Box<dyn Query> = match clauses.as_slice() {
-            [only] => only.box_clone(),
-            _ => Box::new(BooleanQuery::new(
-                clauses
-                    .iter()
-                    .enumerate()
-                    .map(|(position, clause)| (occur(position), clause.box_clone()))
-                    .collect(),
-            )),
-        };
+        clauses.extend(proximity.iter().map(proximity_clause));
         let terms = scoring_terms(index, &*typed, shape, plain.then_some(words.as_slice()));
         Plan {
             clauses,
             ranked,
-            combined,
+            proximity,
             terms,
         }
     }
 
-    /// Runs the plan with `collector`, scoring with passage statistics.
+    /// Runs the query itself with `collector`, scoring with passage statistics; the bonuses are
+    /// added by [`Plan::score`], to the passages that can reach the top.
     pub(super) fn search<C: Collector>(&self, index: &Index, collector: &C) -> tantivy::Result<C::Fruit> {
         let statistics = PassageStatistics::of(index)?;
         index
             .searcher
-            .search_with_statistics_provider(&*self.combined, collector, &statistics)
+            .search_with_statistics_provider(&*self.clauses[0], collector, &statistics)
     }
 
     /// The weight of each clause, scoring with passage statistics.
     pub(super) fn weights(&self, index: &Index) -> tantivy::Result<Vec<Box<dyn Weight>>> {
-        let statistics = PassageStatistics::of(index)?;
-        let scoring = EnableScoring::enabled_from_statistics_provider(&statistics, &index.searcher);
-        self.clauses.iter().map(|clause| clause.weight(scoring)).collect()
+        weights_of(index, &self.clauses)
     }
 
-    /// The final scores of the passages the plan matched.
-    pub(super) fn score(
+    /// The final scores of the passages the plan matched, computed as they are asked for.
+    pub(super) fn score<'a>(
         &self,
-        index: &Index,
-        matches: Vec<scoring::SegmentMatches>,
-    ) -> tantivy::Result<Scores> {
-        scoring::score(index, &self.terms, matches)
+        index: &'a Index,
+        matches: Vec<scoring::Hit>,
+    ) -> tantivy::Result<Scores<'a>> {
+        let bonuses = weights_of(index, &self.clauses[1..])?;
+        let statistics = PassageStatistics::of(index)?;
+        let mut bonus_bound = 0.0;
+        for pair in &self.proximity {
+            // A BM25 score never reaches its weight: the frequency factor stays below 1.
+            let weight = Bm25Weight::for_terms(&statistics, pair)?.boost_by(PROXIMITY_BOOST);
+            bonus_bound += weight.score(0, u32::MAX);
+        }
+        scoring::score(index, &self.terms, matches, bonuses, bonus_bound)
     }
 
     /// The terms the plan ranks by in `field` (not those it filters or excludes by).
@@ -168,6 +158,13 @@ impl Plan {
         });
         terms
     }
+}
+
+/// The weights of `clauses`, scoring with passage statistics.
+fn weights_of(index: &Index, clauses: &[Box<dyn Query>]) -> tantivy::Result<Vec<Box<dyn Weight>>> {
+    let statistics = PassageStatistics::of(index)?;
+    let scoring = EnableScoring::enabled_from_statistics_provider(&statistics, &index.searcher);
+    clauses.iter().map(|clause| clause.weight(scoring)).collect()
 }
 
 /// BM25 statistics over passages only: the document records and abbreviations stored beside
@@ -349,8 +346,8 @@ fn parse(parser: &QueryParser, text: &str, notes: &mut Vec<Note>) -> Box<dyn Que
     }
 }
 
-/// A bonus clause for each pair of consecutive query words, matching where they stand close.
-fn proximity_clauses(index: &Index, words: &str) -> Vec<Box<dyn Query>> {
+/// The pairs of consecutive query words that earn a proximity bonus.
+fn proximity_pairs(index: &Index, words: &str) -> Vec<[Term; 2]> {
     let field = index.fields.content;
     let terms: Vec<Term> = vocabulary::analyze(index, words)
         .into_iter()
@@ -359,12 +356,15 @@ fn proximity_clauses(index: &Index, words: &str) -> Vec<Box<dyn Query>> {
     terms
         .windows(2)
         .filter(|pair| pair[0] != pair[1])
-        .map(|pair| {
-            let phrase = PhraseQuery::new_with_offset_and_slop(
-                vec![(0, pair[0].clone()), (1, pair[1].clone())],
-                PROXIMITY_SLOP,
-            );
-            Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST)) as Box<dyn Query>
-        })
+        .map(|pair| [pair[0].clone(), pair[1].clone()])
         .collect()
+}
+
+/// The bonus clause of a pair of words, matching where they stand close.
+fn proximity_clause(pair: &[Term; 2]) -> Box<dyn Query> {
+    let phrase = PhraseQuery::new_with_offset_and_slop(
+        vec![(0, pair[0].clone()), (1, pair[1].clone())],
+        PROXIMITY_SLOP,
+    );
+    Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST))
 }

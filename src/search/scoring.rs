@@ -2,17 +2,19 @@
 //! weights and the proximity bonus of its plan) plus BM25 of its whole document, computed here
 //! from the passages' postings; passages holding every query word ahead of those that lack one;
 //! reference lists and author notes ([`super::tiers`]) behind body text unless the query asks
-//! for them.
+//! for them. A short list scores in full only the passages that can still reach it: they are
+//! taken in rounds, best first by tantivy's score, until the most any passage left could reach
+//! (its own score, every bonus, the best document) falls short of the last place.
 
 use rustc_hash::FxHashMap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::postings::Postings;
-use tantivy::query::Bm25StatisticsProvider;
+use tantivy::query::{Bm25StatisticsProvider, Weight};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, Term};
 
-use super::tiers::{for_each_posting, names_a_source, non_body};
+use super::tiers::{holding, names_a_source};
+use crate::document::Role;
 use crate::index::Index;
 use crate::index::schema::EntryKind;
 
@@ -24,20 +26,20 @@ pub(super) const K1: f32 = 1.2;
 /// BM25's length normalisation for whole documents (tantivy's value for passages).
 pub(super) const B: f32 = 0.75;
 
-/// The passages one segment matched, with tantivy's scores, in document order.
-pub(super) struct SegmentMatches {
-    segment: SegmentOrdinal,
-    hits: Vec<(DocId, Score)>,
-}
+/// A matched passage: its segment, its doc id and tantivy's score for the query itself.
+pub(super) type Hit = (SegmentOrdinal, DocId, Score);
 
-/// Collects every matching passage with its score.
+/// Collects every matching passage with its score, by segment and doc id.
 pub(super) struct Matches;
 
 /// [`Matches`] within one segment.
-pub(super) struct SegmentMatchCollector(SegmentMatches);
+pub(super) struct SegmentMatchCollector {
+    segment: SegmentOrdinal,
+    hits: Vec<Hit>,
+}
 
 impl Collector for Matches {
-    type Fruit = Vec<SegmentMatches>;
+    type Fruit = Vec<Hit>;
     type Child = SegmentMatchCollector;
 
     fn for_segment(
@@ -45,37 +47,38 @@ impl Collector for Matches {
         segment: SegmentOrdinal,
         _: &SegmentReader,
     ) -> tantivy::Result<SegmentMatchCollector> {
-        Ok(SegmentMatchCollector(SegmentMatches {
+        Ok(SegmentMatchCollector {
             segment,
             hits: Vec::new(),
-        }))
+        })
     }
 
     fn requires_scoring(&self) -> bool {
         true
     }
 
-    fn merge_fruits(&self, segments: Vec<Vec<SegmentMatches>>) -> tantivy::Result<Vec<SegmentMatches>> {
-        Ok(segments.into_iter().flatten().collect())
+    fn merge_fruits(&self, segments: Vec<Vec<Hit>>) -> tantivy::Result<Vec<Hit>> {
+        // Growing the first segment's hits avoids copying them, the largest part, once more.
+        let mut segments = segments.into_iter();
+        let mut all = segments.next().unwrap_or_default();
+        for hits in segments {
+            all.extend(hits);
+        }
+        Ok(all)
     }
 }
 
 impl SegmentCollector for SegmentMatchCollector {
-    type Fruit = Vec<SegmentMatches>;
+    type Fruit = Vec<Hit>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        self.0.hits.push((doc, score));
+        self.hits.push((self.segment, doc, score));
     }
 
-    fn harvest(mut self) -> Vec<SegmentMatches> {
-        self.0.hits.sort_unstable_by_key(|&(doc, _)| doc);
-        vec![self.0]
+    fn harvest(mut self) -> Vec<Hit> {
+        self.hits.sort_unstable_by_key(|&(_, doc, _)| doc);
+        self.hits
     }
-}
-
-/// How many passages matched in all.
-pub(super) fn total(matches: &[SegmentMatches]) -> usize {
-    matches.iter().map(|segment| segment.hits.len()).sum()
 }
 
 /// What a passage's rank is made of: two tiers, then the score.
@@ -121,13 +124,51 @@ impl Scored {
     /// The tiers and the score as one number, smaller first, ordered as [`f32::total_cmp`]
     /// orders scores (descending): one integer comparison instead of three.
     fn rank(&self) -> u64 {
-        let bits = self.score.to_bits() as i32;
-        // The transformation total_cmp makes: negative floats in reverse, as signed integers.
-        let ascending = ((bits ^ (((bits >> 31) as u32) >> 1) as i32) as u32) ^ 0x8000_0000;
         (u64::from(self.parts.lacks_words) << 33)
             | (u64::from(self.parts.aside) << 32)
-            | u64::from(!ascending)
+            | u64::from(!ascending_bits(self.score))
     }
+}
+
+/// A score as an integer that orders as [`f32::total_cmp`] orders scores.
+fn ascending_bits(score: f32) -> u32 {
+    let bits = score.to_bits() as i32;
+    // The transformation total_cmp makes: negative floats in reverse, as signed integers.
+    ((bits ^ (((bits >> 31) as u32) >> 1) as i32) as u32) ^ 0x8000_0000
+}
+
+/// Moves out of `hits` at least `count` of those with the highest own scores (more where scores
+/// fall close together), chosen by a histogram of the scores' leading bits: two passes, no
+/// sorting or selecting. Returns them, and the highest own score of the hits left.
+fn take_best(hits: &mut Vec<Hit>, count: usize) -> (Vec<Hit>, f32) {
+    if hits.len() <= count {
+        return (std::mem::take(hits), f32::NEG_INFINITY);
+    }
+    let bucket = |hit: &Hit| (ascending_bits(hit.2) >> 21) as usize;
+    let mut counts = vec![0u32; 1 << 11];
+    for hit in hits.iter() {
+        counts[bucket(hit)] += 1;
+    }
+    let mut taken = 0;
+    let mut lowest = counts.len();
+    while (taken as usize) < count {
+        lowest -= 1;
+        taken += counts[lowest];
+    }
+    // The chosen hits go to the end, to be split off without moving the rest.
+    let mut end = hits.len();
+    let mut at = 0;
+    let mut highest_left = f32::NEG_INFINITY;
+    while at < end {
+        if bucket(&hits[at]) >= lowest {
+            end -= 1;
+            hits.swap(at, end);
+        } else {
+            highest_left = highest_left.max(hits[at].2);
+            at += 1;
+        }
+    }
+    (hits.split_off(end), highest_left)
 }
 
 /// What the scoring needs from the plan: the terms that rank, in the `content` field.
@@ -151,14 +192,19 @@ pub(super) struct Terms {
 struct Documents {
     /// The slot of each document key.
     slots: FxHashMap<u64, usize>,
-    /// Per slot: the document's key.
-    keys: Vec<u64>,
-    /// Per slot: how many words the document has.
-    words: Vec<f32>,
     /// Per slot: one of the document's passages, to name it by.
     passages: Vec<DocAddress>,
     /// Per slot: BM25 of the whole document.
     scores: Vec<f32>,
+    /// The highest of `scores`.
+    best: f32,
+}
+
+impl Documents {
+    /// The score of the document with `key`; 0 for a document that holds none of the terms.
+    fn score(&self, key: u64) -> f32 {
+        self.slots.get(&key).map_or(0.0, |&slot| self.scores[slot])
+    }
 }
 
 /// The fast columns of one segment that say which document a passage belongs to and how long
@@ -181,24 +227,10 @@ impl DocumentColumns {
     }
 }
 
-/// What the postings say of each hit: which of the query's terms it holds (a bit per position in
-/// [`Terms::ranked`]) and its document's slot in [`Documents`].
-#[derive(Debug, Clone, Copy, Default)]
-struct HitTerms {
-    held: u64,
-    slot: Option<usize>,
-}
-
 /// BM25 of whole documents for weighted terms, from the postings of their passages: a term's
-/// frequency in a document is the sum over its passages. Fills in `seen` (per segment, per hit)
-/// what the postings say of each hit.
-fn document_bm25(
-    index: &Index,
-    columns: &[DocumentColumns],
-    terms: &Terms,
-    hits: &[Vec<(DocId, Score)>],
-    seen: &mut [Vec<HitTerms>],
-) -> tantivy::Result<Documents> {
+/// frequency in a document is the sum over its passages. Postings are read a block at a time,
+/// with the block's document keys fetched together.
+fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<Documents> {
     let segments = index.searcher.segment_readers();
     // Like the passage statistics, these count documents and words not yet merged away.
     let documents = index
@@ -210,56 +242,45 @@ fn document_bm25(
         .max(1) as f32;
     let average_words = (index.searcher.total_num_tokens(index.fields.content)? as f32 / documents).max(1.0);
     let mut found = Documents::default();
+    let mut words: Vec<f32> = Vec::new();
     let mut frequencies: Vec<u32> = Vec::new();
     let mut touched: Vec<usize> = Vec::new();
+    let mut keys: Vec<Option<u64>> = Vec::new();
     for (position, term) in terms.ranked.iter().enumerate() {
         for (segment_ord, segment) in segments.iter().enumerate() {
             let inverted = segment.inverted_index(index.fields.content)?;
-            let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::WithFreqs)? else {
+            let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::WithFreqs)? else {
                 continue;
             };
             let alive = segment.alive_bitset();
             let column = &columns[segment_ord];
-            let segment_hits = hits.get(segment_ord).map_or(&[][..], Vec::as_slice);
-            let mut next_hit = 0;
             // A document's passages mostly follow each other, so its slot is often the last one.
             let mut last: Option<(u64, usize)> = None;
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                if alive.is_none_or(|alive| alive.is_alive(doc))
-                    && let Some(key) = column.key.first(doc)
-                {
+            while !block.docs().is_empty() {
+                keys.clear();
+                keys.resize(block.docs().len(), None);
+                column.key.first_vals(block.docs(), &mut keys);
+                for ((&doc, &frequency), &key) in block.docs().iter().zip(block.freqs()).zip(&keys) {
+                    let Some(key) = key.filter(|_| alive.is_none_or(|alive| alive.is_alive(doc))) else {
+                        continue;
+                    };
                     let slot = match last {
                         Some((last_key, slot)) if last_key == key => slot,
                         _ => *found.slots.entry(key).or_insert_with(|| {
-                            found.keys.push(key);
-                            found
-                                .words
-                                .push(column.words.first(doc).unwrap_or_default() as f32);
                             found.passages.push(DocAddress::new(segment_ord as u32, doc));
                             found.scores.push(0.0);
+                            words.push(column.words.first(doc).unwrap_or_default() as f32);
                             frequencies.push(0);
-                            found.words.len() - 1
+                            words.len() - 1
                         }),
                     };
                     last = Some((key, slot));
                     if frequencies[slot] == 0 {
                         touched.push(slot);
                     }
-                    frequencies[slot] += postings.term_freq();
-                    // Postings and hits are both in doc id order.
-                    while next_hit < segment_hits.len() && segment_hits[next_hit].0 < doc {
-                        next_hit += 1;
-                    }
-                    if segment_hits.get(next_hit).is_some_and(|&(hit, _)| hit == doc) {
-                        let hit = &mut seen[segment_ord][next_hit];
-                        hit.slot = Some(slot);
-                        if position < 64 {
-                            hit.held |= 1 << position;
-                        }
-                    }
+                    frequencies[slot] += frequency;
                 }
-                doc = postings.advance();
+                block.advance();
             }
         }
         let holding = touched.len() as f32;
@@ -267,89 +288,61 @@ fn document_bm25(
         let weight = terms.weights[position] * idf * (K1 + 1.0);
         for &slot in &touched {
             let frequency = frequencies[slot] as f32;
-            let length = found.words[slot] / average_words;
+            let length = words[slot] / average_words;
             found.scores[slot] += weight * frequency / (frequency + K1 * (1.0 - B + B * length));
             frequencies[slot] = 0;
         }
         touched.clear();
     }
+    found.best = found.scores.iter().copied().fold(0.0, f32::max);
     Ok(found)
 }
 
-/// Final scores of every matched passage.
-pub(super) fn score(index: &Index, terms: &Terms, matches: Vec<SegmentMatches>) -> tantivy::Result<Scores> {
-    let segments = index.searcher.segment_readers();
-    let mut hits: Vec<Vec<(DocId, Score)>> = vec![Vec::new(); segments.len()];
-    for segment in matches {
-        hits[segment.segment as usize] = segment.hits;
-    }
-    let mut seen: Vec<Vec<HitTerms>> = hits
-        .iter()
-        .map(|hits| vec![HitTerms::default(); hits.len()])
-        .collect();
+/// How many hits the first round of [`Scores::passages`] scores in full, at least.
+const FIRST_ROUND: usize = 64;
+
+/// Scores the passages tantivy matched, whole or only those that can reach the top.
+pub(super) fn score<'a>(
+    index: &'a Index,
+    terms: &Terms,
+    hits: Vec<Hit>,
+    bonuses: Vec<Box<dyn Weight>>,
+    bonus_bound: f32,
+) -> tantivy::Result<Scores<'a>> {
     let columns = DocumentColumns::of_segments(index)?;
-    let documents = document_bm25(index, &columns, terms, &hits, &mut seen)?;
-    let required: Vec<usize> = terms.required.iter().copied().filter(|&i| i < 64).collect();
-    // A word may stand in the publisher's name rather than in the passage ("mayo clinic").
-    let in_publisher = if index.has_publishers() {
-        &required[..]
-    } else {
-        &[]
-    };
-    for &position in in_publisher {
-        let publisher = Term::from_field_text(
-            index.fields.publisher,
-            terms.ranked[position].value().as_str().unwrap_or_default(),
-        );
-        for (segment_ord, segment) in segments.iter().enumerate() {
-            for_each_posting(segment, &publisher, |doc| {
-                if let Ok(at) = hits[segment_ord].binary_search_by_key(&doc, |&(hit, _)| hit) {
-                    seen[segment_ord][at].held |= 1 << position;
-                }
-            })?;
+    let documents = document_bm25(index, &columns, terms)?;
+    let mut required: Vec<Vec<Term>> = Vec::new();
+    for &position in &terms.required {
+        let term = &terms.ranked[position];
+        let mut holders = vec![term.clone()];
+        // A word may stand in the publisher's name rather than in the passage ("mayo clinic").
+        if index.has_publishers() {
+            holders.push(Term::from_field_text(
+                index.fields.publisher,
+                term.value().as_str().unwrap_or_default(),
+            ));
         }
+        required.push(holders);
     }
-    let required_mask: u64 = required.iter().fold(0, |mask, &i| mask | 1 << i);
+    required.truncate(64);
     let demote_parts = !terms.targets_parts && !names_a_source(index, terms)?;
-    let mut scored = Vec::with_capacity(hits.iter().map(Vec::len).sum());
-    for (segment_ord, segment_hits) in hits.iter().enumerate() {
-        let segment = &segments[segment_ord];
-        let asides = if demote_parts {
-            non_body(segment, index)?
-        } else {
-            Vec::new()
-        };
-        let keys = &columns[segment_ord].key;
-        for (&(doc, score), hit) in segment_hits.iter().zip(&seen[segment_ord]) {
-            // A passage that holds none of the terms (matched by an abbreviation's expansion
-            // alone) was not seen in their postings.
-            let (document, slot) = match hit.slot {
-                Some(slot) => (documents.keys[slot], Some(slot)),
-                None => {
-                    let key = keys.first(doc).unwrap_or_default();
-                    (key, documents.slots.get(&key).copied())
-                }
-            };
-            let parts = ScoreParts {
-                passage: score,
-                document: DOCUMENT_WEIGHT * slot.map_or(0.0, |slot| documents.scores[slot]),
-                lacks_words: hit.held & required_mask != required_mask,
-                aside: asides.binary_search(&doc).is_ok(),
-            };
-            scored.push(Scored {
-                address: DocAddress::new(segment_ord as u32, doc),
-                document,
-                ordinal: 0,
-                score: parts.passage + parts.document,
-                parts,
-            });
-        }
-    }
-    let ordinals = segments
+    let ordinals = index
+        .searcher
+        .segment_readers()
         .iter()
         .map(|segment| segment.fast_fields().u64("ordinal"))
         .collect::<tantivy::Result<_>>()?;
-    Ok(Scores { scored, ordinals })
+    Ok(Scores {
+        index,
+        hits,
+        documents,
+        columns,
+        bonuses,
+        bonus_bound,
+        required,
+        demote_parts,
+        ordinals,
+    })
 }
 
 /// Whole documents ranked by plain BM25 over their text for `terms` (the baseline of
@@ -359,7 +352,7 @@ pub(super) fn bm25_documents(
     terms: &Terms,
     limit: usize,
 ) -> tantivy::Result<Vec<(String, f32)>> {
-    let documents = document_bm25(index, &DocumentColumns::of_segments(index)?, terms, &[], &mut [])?;
+    let documents = document_bm25(index, &DocumentColumns::of_segments(index)?, terms)?;
     let mut ranked: Vec<(DocAddress, f32)> = documents.passages.into_iter().zip(documents.scores).collect();
     if ranked.len() > limit && limit > 0 {
         // Documents tied with the last place are kept until their paths are known: ties go by
@@ -441,40 +434,69 @@ fn keep_up_to(
     }
 }
 
-/// Every matched passage, scored.
-pub(super) struct Scores {
-    scored: Vec<Scored>,
+/// The passages a query matched and what scores them beyond tantivy's score for the query.
+pub(super) struct Scores<'a> {
+    index: &'a Index,
+    /// Every matched passage, by segment and doc id.
+    hits: Vec<Hit>,
+    /// BM25 of the documents holding the query's terms.
+    documents: Documents,
+    /// Per segment, the document columns.
+    columns: Vec<DocumentColumns>,
+    /// The weights of the bonus clauses, added to the query's own score.
+    bonuses: Vec<Box<dyn Weight>>,
+    /// What the bonuses of one passage can add up to, at most.
+    bonus_bound: f32,
+    /// Per word a passage should hold, the terms that hold it: in `content`, or in `publisher`.
+    required: Vec<Vec<Term>>,
+    /// Whether reference lists and author notes rank after body text.
+    demote_parts: bool,
     /// Per segment, the column of passage positions.
     ordinals: Vec<Column<u64>>,
 }
 
-impl Scores {
-    /// The best `limit` passages, best first.
-    pub(super) fn passages(self, limit: usize) -> Vec<Scored> {
-        let Scores { mut scored, ordinals } = self;
-        if scored.len() > limit && limit > 0 {
-            // A first cut on tiers and score alone, selecting among plain integers: selecting
-            // among the passages themselves, several times their size, measured slower.
-            let mut ranks: Vec<u64> = scored.iter().map(Scored::rank).collect();
-            let (_, &mut last_rank, _) = ranks.select_nth_unstable(limit - 1);
-            scored.retain(|passage| passage.rank() <= last_rank);
+impl Scores<'_> {
+    /// The best `limit` passages, best first. Hits are scored in full in rounds, best first by
+    /// the query's own score, until no hit left can reach the last place: its own score, the
+    /// most its bonuses can add and the best document score all fall short of that place.
+    pub(super) fn passages(mut self, limit: usize) -> tantivy::Result<Vec<Scored>> {
+        let limit = limit.max(1);
+        let mut pending = std::mem::take(&mut self.hits);
+        let mut kept: Vec<Scored> = Vec::new();
+        let mut round = limit.saturating_mul(4).max(FIRST_ROUND);
+        while !pending.is_empty() {
+            let (mut chosen, highest_left) = take_best(&mut pending, round);
+            kept.extend(self.score_hits(&mut chosen)?);
+            keep_up_to(&mut kept, limit, |a, b| a.rank().cmp(&b.rank()));
+            if kept.len() >= limit && !pending.is_empty() {
+                let last = kept
+                    .iter()
+                    .max_by_key(|passage| passage.rank())
+                    .expect("kept is not empty");
+                let top_tier = !last.parts.lacks_words && !last.parts.aside;
+                if top_tier && self.most_with(highest_left) < last.score {
+                    break;
+                }
+            }
+            round = round.saturating_mul(4);
         }
         // Only the passages up to the last place, or tied with it, need their positions read.
-        keep_up_to(&mut scored, limit, Scored::order_by_document);
-        for passage in &mut scored {
+        keep_up_to(&mut kept, limit, Scored::order_by_document);
+        for passage in &mut kept {
             let address = passage.address;
-            passage.ordinal = ordinals[address.segment_ord as usize]
+            passage.ordinal = self.ordinals[address.segment_ord as usize]
                 .first(address.doc_id)
                 .unwrap_or_default();
         }
-        best(scored, limit)
+        Ok(best(kept, limit))
     }
 
     /// The best `limit` documents by their best passage, with their paths.
-    pub(super) fn documents(self, index: &Index, limit: usize) -> tantivy::Result<Vec<(String, f32)>> {
+    pub(super) fn documents(mut self, limit: usize) -> tantivy::Result<Vec<(String, f32)>> {
+        let mut hits = std::mem::take(&mut self.hits);
         let mut by_document: FxHashMap<u64, Scored> = FxHashMap::default();
         // Tied passages of one document give it the same score, so positions are not read.
-        for passage in self.scored {
+        for passage in self.score_hits(&mut hits)? {
             let known = by_document.entry(passage.document).or_insert(passage);
             if Scored::order_by_document(&passage, known).is_lt() {
                 *known = passage;
@@ -482,11 +504,83 @@ impl Scores {
         }
         let best = best(by_document.into_values().collect(), limit);
         let addresses: Vec<DocAddress> = best.iter().map(|passage| passage.address).collect();
-        Ok(paths(index, &addresses)?
+        Ok(paths(self.index, &addresses)?
             .into_iter()
             .zip(best)
             .map(|(path, passage)| (path, passage.score))
             .collect())
+    }
+
+    /// The highest final score a passage whose own score is `own` could reach, with a margin
+    /// for rounding.
+    fn most_with(&self, own: f32) -> f32 {
+        let most = own + self.bonus_bound + DOCUMENT_WEIGHT * self.documents.best;
+        most * (1.0 + 1e-4) + 1e-4
+    }
+
+    /// Final scores of `hits`, which are sorted here by segment and doc id.
+    fn score_hits(&self, hits: &mut [Hit]) -> tantivy::Result<Vec<Scored>> {
+        hits.sort_unstable_by_key(|&(segment, doc, _)| (segment, doc));
+        let mut scored = Vec::with_capacity(hits.len());
+        for segment_hits in hits.chunk_by(|a, b| a.0 == b.0) {
+            self.score_segment(segment_hits, &mut scored)?;
+        }
+        Ok(scored)
+    }
+
+    /// Final scores of hits of one segment, in doc id order.
+    fn score_segment(&self, hits: &[Hit], scored: &mut Vec<Scored>) -> tantivy::Result<()> {
+        let segment_ord = hits[0].0;
+        let segment = self.index.searcher.segment_reader(segment_ord);
+        let docs: Vec<DocId> = hits.iter().map(|&(_, doc, _)| doc).collect();
+        let mut passage: Vec<f32> = hits.iter().map(|&(_, _, score)| score).collect();
+        for weight in &self.bonuses {
+            let mut scorer = weight.scorer(segment, 1.0)?;
+            for (at, &doc) in docs.iter().enumerate() {
+                if scorer.doc() < doc {
+                    scorer.seek(doc);
+                }
+                if scorer.doc() == doc {
+                    passage[at] += scorer.score();
+                }
+            }
+        }
+        let mut held = vec![0u64; docs.len()];
+        for (bit, holders) in self.required.iter().enumerate() {
+            for term in holders {
+                holding(segment, term, &docs, |at| held[at] |= 1 << bit)?;
+            }
+        }
+        let every_word = if self.required.len() == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.required.len()) - 1
+        };
+        let mut aside = vec![false; docs.len()];
+        if self.demote_parts {
+            for role in [Role::References, Role::Authors] {
+                let term = Term::from_field_text(self.index.fields.role, role.as_str());
+                holding(segment, &term, &docs, |at| aside[at] = true)?;
+            }
+        }
+        let keys = &self.columns[segment_ord as usize].key;
+        for (at, &doc) in docs.iter().enumerate() {
+            let document = keys.first(doc).unwrap_or_default();
+            let parts = ScoreParts {
+                passage: passage[at],
+                document: DOCUMENT_WEIGHT * self.documents.score(document),
+                lacks_words: held[at] != every_word,
+                aside: aside[at],
+            };
+            scored.push(Scored {
+                address: DocAddress::new(segment_ord, doc),
+                document,
+                ordinal: 0,
+                score: parts.passage + parts.document,
+                parts,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
-//! The tiers a passage is ranked in besides its score: whether it is a reference list or author
-//! notes, and whether the query names a source (and so asks for those), read from the postings of
-//! the role, title and publisher fields.
+//! The tiers a passage is ranked in besides its score: whether it holds every word of the query,
+//! whether it is a reference list or author notes, and whether the query names a source (and so
+//! asks for those), read from the postings of the content, role, title and publisher fields.
 
 use rustc_hash::FxHashMap;
 use tantivy::postings::Postings;
@@ -10,35 +10,27 @@ use tantivy::{DocId, DocSet, SegmentReader, TERMINATED, Term};
 use super::scoring::Terms;
 use crate::index::Index;
 
-/// Calls `visit` with each live doc id holding `term` in one segment.
-pub(super) fn for_each_posting(
+/// Calls `mark` with the position in `docs` (doc ids of one segment, ascending) of each that
+/// holds `term`, skipping through its postings.
+pub(super) fn holding(
     segment: &SegmentReader,
     term: &Term,
-    mut visit: impl FnMut(DocId),
+    docs: &[DocId],
+    mut mark: impl FnMut(usize),
 ) -> tantivy::Result<()> {
     let inverted = segment.inverted_index(term.field())?;
-    if let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::Basic)? {
-        let alive = segment.alive_bitset();
-        let mut doc = postings.doc();
-        while doc != TERMINATED {
-            if alive.is_none_or(|alive| alive.is_alive(doc)) {
-                visit(doc);
-            }
-            doc = postings.advance();
+    let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::Basic)? else {
+        return Ok(());
+    };
+    for (at, &doc) in docs.iter().enumerate() {
+        if postings.doc() < doc {
+            postings.seek(doc);
+        }
+        if postings.doc() == doc {
+            mark(at);
         }
     }
     Ok(())
-}
-
-/// The sorted doc ids of one segment's passages that are reference lists or author notes.
-pub(super) fn non_body(segment: &SegmentReader, index: &Index) -> tantivy::Result<Vec<DocId>> {
-    let mut docs = Vec::new();
-    for role in [crate::document::Role::References, crate::document::Role::Authors] {
-        let term = Term::from_field_text(index.fields.role, role.as_str());
-        for_each_posting(segment, &term, |doc| docs.push(doc))?;
-    }
-    docs.sort_unstable();
-    Ok(docs)
 }
 
 /// Whether the query names a source and says nothing else: every word it ranks by stands in one

@@ -383,3 +383,123 @@ fn everyday_words_do_not_expand_into_abbreviations_learnt_from_one_document() {
     assert!(read("loss of bone").is_empty(), "{:?}", read("loss of bone"));
     assert_eq!(read("OF bone"), ["also searching for \"osteitis fibrosa\""]);
 }
+
+/// A collection of `documents` generated documents whose sections draw words from a small
+/// vocabulary, some often and some rarely, with a reference list in every third document.
+fn generated_collection(documents: usize) -> Vec<(String, String)> {
+    const WORDS: [&str; 16] = [
+        "nerve", "wrist", "blood", "sugar", "spine", "disc", "numbness", "tingling", "vitamin", "pressure",
+        "muscle", "clinic", "sleep", "posture", "injury", "therapy",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |bound: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        // Squaring skews the draw towards the first words of the vocabulary.
+        let unit = (state >> 33) as f64 / (1u64 << 31) as f64;
+        ((unit * unit) * bound as f64) as usize
+    };
+    (0..documents)
+        .map(|number| {
+            let mut text = format!("# Notes {number}\n\n");
+            for section in 0..5 {
+                text.push_str(&format!("## Part {section} {}\n\n", WORDS[next(WORDS.len())]));
+                let length = 6 + next(40);
+                let words: Vec<&str> = (0..length).map(|_| WORDS[next(WORDS.len())]).collect();
+                text.push_str(&words.join(" "));
+                text.push_str(".\n\n");
+            }
+            if number % 3 == 0 {
+                text.push_str("## References\n\n1. Nerve and wrist care. Clinic press; 2020.\n");
+            }
+            (format!("kb/notes-{number:03}.md"), text)
+        })
+        .collect()
+}
+
+/// Short notes that name the nerve and the wrist apart, whose passages score well on their own;
+/// fewer long guides that name them side by side in every section, whose passages score less on
+/// their own but gain from the proximity bonus and from their whole document; and memos that
+/// name neither, so that the two words are rare.
+fn short_and_long_documents() -> Vec<(String, String)> {
+    let memos = (0..400).map(|number| {
+        let text =
+            format!("# Memo {number}\n\nthe splint keeps the joint still while the swelling settles.\n");
+        (format!("kb/memo-{number:03}.md"), text)
+    });
+    let notes = (0..200).map(|number| {
+        let text = format!(
+            "# Note {number}\n\nnerve pain at night then wrist {}.\n",
+            "rest ".repeat(number % 5)
+        );
+        (format!("kb/note-{number:03}.md"), text)
+    });
+    let guides = (0..40).map(|number| {
+        let mut text = format!("# Guide {number}\n\n");
+        for section in 0..8 {
+            let padding = "while the swelling settles ".repeat((number + section) % 3);
+            text.push_str(&format!(
+                "## Step {section}\n\nthe nerve wrist splint keeps the joint still {padding}.\n\n"
+            ));
+        }
+        (format!("kb/guide-{number:03}.md"), text)
+    });
+    memos.chain(notes).chain(guides).collect()
+}
+
+#[test]
+fn the_best_passages_are_the_same_whether_few_or_all_are_asked_for() {
+    // Hundreds of passages match each query, so that a short list is found by scoring only the
+    // passages that can still reach it: it must be the head of the full ranking, exactly.
+    for collection in [generated_collection(150), short_and_long_documents()] {
+        the_head_of_the_ranking_is_the_short_list(&collection);
+    }
+}
+
+fn the_head_of_the_ranking_is_the_short_list(collection: &[(String, String)]) {
+    let documents: Vec<(&str, &str)> = collection
+        .iter()
+        .map(|(path, text)| (path.as_str(), text.as_str()))
+        .collect();
+    let (_dir, index) = index_of(&documents);
+    let search = |query: &str, limit: usize| {
+        let options = SearchOptions {
+            limit,
+            explain: false,
+        };
+        index.search(&Query::parse(query).unwrap(), &options).unwrap()
+    };
+    for query in [
+        "nerve",
+        "nerve wrist",
+        "wrist nerve",
+        "sugar spine therapy",
+        "therapy posture",
+        "injury",
+        "clinic press",
+        "the nerve of the wrist",
+        "nerve -wrist",
+        "\"blood sugar\" nerve",
+    ] {
+        let everything = search(query, 100_000);
+        if everything.total_hits < 100 {
+            continue;
+        }
+        assert_eq!(everything.results.len(), everything.total_hits, "{query}");
+        for limit in [1, 3, 10, 40] {
+            let few = search(query, limit);
+            assert_eq!(few.total_hits, everything.total_hits, "{query}, limit {limit}");
+            let ranked = |hits: &[Hit]| -> Vec<(String, f32)> {
+                hits.iter()
+                    .map(|hit| (hit.passage.id.clone(), hit.score))
+                    .collect()
+            };
+            assert_eq!(
+                ranked(&few.results),
+                ranked(&everything.results[..limit]),
+                "{query}, limit {limit}"
+            );
+        }
+    }
+}
