@@ -279,3 +279,19 @@ fn plain_bm25_breaks_ties_at_the_cut_by_path_whatever_order_documents_were_added
         assert_eq!(paths, ["kb/a.md", "kb/b.md"]);
     }
 }
+
+#[test]
+fn a_proximity_bonus_reorders_matches_but_never_makes_one() {
+    // "wrist-nerve" is the phrase "wrist nerve"; its bonus for the two words standing close
+    // must not let a passage with the words apart match.
+    let (_dir, index) = index_of(&[
+        ("kb/near.md", "# Near\n\nA pinched wrist nerve aches at night.\n"),
+        (
+            "kb/apart.md",
+            "# Apart\n\nThe wrist and its nerve ache at night.\n",
+        ),
+    ]);
+    let found = search(&index, "wrist-nerve");
+    assert_eq!(ids(&found), ["kb/near.md#0"]);
+    assert_eq!(found.total_hits, 1);
+}
