@@ -13,7 +13,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever fields, analyzers, chunking or the stored records change; an index records it,
 /// and opening an index with another version asks for a rebuild.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Name of the English analyzer: split on non-alphanumerics, lowercase, fold accents, stem.
 const ENGLISH: &str = "citedex_en";
@@ -68,7 +68,10 @@ pub struct Fields {
     pub date: Field,
     /// The document's canonical address.
     pub url: Field,
-    /// Position of the passage within its document; with `path`, the passage's identity.
+    /// Position of the passage within its document; with `path`, the passage's identity. A
+    /// document's passages are added as one batch, so they sit side by side in one segment, in
+    /// order: a passage's doc id less its position is its document's first passage. A fast
+    /// field, which records and abbreviations fill too (0) so that it is full.
     pub ordinal: Field,
     /// A hash of the passage's document path, as a fast field: groups a document's passages
     /// across segments without reading strings, for ranking whole documents.
@@ -118,7 +121,7 @@ pub fn build() -> (Schema, Fields) {
         publisher: builder.add_text_field("publisher", english),
         date: builder.add_text_field("date", STRING | STORED),
         url: builder.add_text_field("url", STORED),
-        ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
+        ordinal: builder.add_u64_field("ordinal", STORED | FAST),
         document: builder.add_u64_field("document", FAST),
         document_words: builder.add_u64_field("document_words", FAST),
         page: builder.add_u64_field("page", INDEXED | STORED),

@@ -178,6 +178,7 @@ pub(crate) fn abbreviation_document(f: Fields, short: &str, long: &str) -> Tanti
 /// ranking its doc id among those that have one.
 fn add_dense_columns(f: Fields, document: &mut TantivyDocument, key: u64) {
     document.add_u64(f.document, key);
+    document.add_u64(f.ordinal, 0);
     document.add_u64(f.document_words, 0);
 }
 

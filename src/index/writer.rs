@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use tantivy::Term;
+use tantivy::indexer::UserOperation;
 use tantivy::schema::Schema;
 
 use super::layout::{self, Locked};
@@ -178,12 +179,20 @@ impl IndexWriter {
             .iter()
             .map(|passage| stored::content_words(&entry.source, passage))
             .sum();
-        for passage in &passages {
-            let document = stored::passage_document(self.fields, &entry.source, passage, words);
-            self.writer
-                .add_document(document)
-                .map_err(tantivy_error(self.lock.root()))?;
-        }
+        // One batch goes to one segment, in order: a document's passages stay side by side, so
+        // that a search finds a passage's document from its position alone (see `schema`).
+        let batch: Vec<UserOperation> = passages
+            .iter()
+            .map(|passage| {
+                UserOperation::Add(stored::passage_document(
+                    self.fields,
+                    &entry.source,
+                    passage,
+                    words,
+                ))
+            })
+            .collect();
+        self.writer.run(batch).map_err(tantivy_error(self.lock.root()))?;
         self.entries.insert(entry.source.path.clone(), entry);
         self.changed = true;
         Ok(())

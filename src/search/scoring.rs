@@ -188,11 +188,13 @@ pub(super) struct Terms {
 }
 
 /// The documents met in the postings of a query's terms, each in a slot, with its BM25 score.
+/// A document is known by its first passage: its passages sit side by side in one segment, in
+/// order, so a passage's doc id less its position is where the first one stands.
 #[derive(Default)]
 struct Documents {
-    /// The slot of each document key.
+    /// The slot of each document, by [`first_passage`].
     slots: FxHashMap<u64, usize>,
-    /// Per slot: one of the document's passages, to name it by.
+    /// Per slot: the document's first passage, to name it by.
     passages: Vec<DocAddress>,
     /// Per slot: BM25 of the whole document.
     scores: Vec<f32>,
@@ -201,16 +203,31 @@ struct Documents {
 }
 
 impl Documents {
-    /// The score of the document with `key`; 0 for a document that holds none of the terms.
-    fn score(&self, key: u64) -> f32 {
-        self.slots.get(&key).map_or(0.0, |&slot| self.scores[slot])
+    /// The score of the document whose first passage is `first`; 0 for a document that holds
+    /// none of the terms.
+    fn score(&self, first: Option<DocAddress>) -> f32 {
+        first
+            .and_then(|first| self.slots.get(&slot_key(first)))
+            .map_or(0.0, |&slot| self.scores[slot])
     }
 }
 
-/// The fast columns of one segment that say which document a passage belongs to and how long
-/// that document is.
+/// The first passage of the document of the passage `doc`, at `ordinal` in its document.
+fn first_passage(segment: SegmentOrdinal, doc: DocId, ordinal: u64) -> Option<DocAddress> {
+    let first = u64::from(doc).checked_sub(ordinal)?;
+    Some(DocAddress::new(segment, DocId::try_from(first).ok()?))
+}
+
+/// A first passage as one number, for [`Documents::slots`].
+fn slot_key(first: DocAddress) -> u64 {
+    u64::from(first.segment_ord) << 32 | u64::from(first.doc_id)
+}
+
+/// The fast columns of one segment that say which document a passage belongs to, where it
+/// stands there and how long that document is.
 struct DocumentColumns {
     key: Column<u64>,
+    ordinal: Column<u64>,
     words: Column<u64>,
 }
 
@@ -220,6 +237,7 @@ impl DocumentColumns {
         let columns = |segment: &SegmentReader| {
             Ok(DocumentColumns {
                 key: segment.fast_fields().u64("document")?,
+                ordinal: segment.fast_fields().u64("ordinal")?,
                 words: segment.fast_fields().u64("document_words")?,
             })
         };
@@ -228,8 +246,8 @@ impl DocumentColumns {
 }
 
 /// BM25 of whole documents for weighted terms, from the postings of their passages: a term's
-/// frequency in a document is the sum over its passages. Postings are read a block at a time,
-/// with the block's document keys fetched together.
+/// frequency in a document is the sum over its passages, which follow each other. Postings are
+/// read a block at a time, with the block's passage positions fetched together.
 fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<Documents> {
     let segments = index.searcher.segment_readers();
     // Like the passage statistics, these count documents and words not yet merged away.
@@ -243,10 +261,11 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
     let average_words = (index.searcher.total_num_tokens(index.fields.content)? as f32 / documents).max(1.0);
     let mut found = Documents::default();
     let mut words: Vec<f32> = Vec::new();
-    let mut frequencies: Vec<u32> = Vec::new();
-    let mut touched: Vec<usize> = Vec::new();
-    let mut keys: Vec<Option<u64>> = Vec::new();
+    // Per term: each document holding it (its first passage) and the term's frequency there.
+    let mut holding: Vec<(DocAddress, u32)> = Vec::new();
+    let mut ordinals: Vec<Option<u64>> = Vec::new();
     for (position, term) in terms.ranked.iter().enumerate() {
+        holding.clear();
         for (segment_ord, segment) in segments.iter().enumerate() {
             let inverted = segment.inverted_index(index.fields.content)?;
             let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::WithFreqs)? else {
@@ -254,45 +273,42 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
             };
             let alive = segment.alive_bitset();
             let column = &columns[segment_ord];
-            // A document's passages mostly follow each other, so its slot is often the last one.
-            let mut last: Option<(u64, usize)> = None;
+            let segment_ord = segment_ord as SegmentOrdinal;
             while !block.docs().is_empty() {
-                keys.clear();
-                keys.resize(block.docs().len(), None);
-                column.key.first_vals(block.docs(), &mut keys);
-                for ((&doc, &frequency), &key) in block.docs().iter().zip(block.freqs()).zip(&keys) {
-                    let Some(key) = key.filter(|_| alive.is_none_or(|alive| alive.is_alive(doc))) else {
+                ordinals.clear();
+                ordinals.resize(block.docs().len(), None);
+                column.ordinal.first_vals(block.docs(), &mut ordinals);
+                for ((&doc, &frequency), &ordinal) in block.docs().iter().zip(block.freqs()).zip(&ordinals) {
+                    if alive.is_some_and(|alive| !alive.is_alive(doc)) {
+                        continue;
+                    }
+                    let Some(first) = ordinal.and_then(|ordinal| first_passage(segment_ord, doc, ordinal))
+                    else {
                         continue;
                     };
-                    let slot = match last {
-                        Some((last_key, slot)) if last_key == key => slot,
-                        _ => *found.slots.entry(key).or_insert_with(|| {
-                            found.passages.push(DocAddress::new(segment_ord as u32, doc));
-                            found.scores.push(0.0);
-                            words.push(column.words.first(doc).unwrap_or_default() as f32);
-                            frequencies.push(0);
-                            words.len() - 1
-                        }),
-                    };
-                    last = Some((key, slot));
-                    if frequencies[slot] == 0 {
-                        touched.push(slot);
+                    match holding.last_mut() {
+                        Some((last, sum)) if *last == first => *sum += frequency,
+                        _ => holding.push((first, frequency)),
                     }
-                    frequencies[slot] += frequency;
                 }
                 block.advance();
             }
         }
-        let holding = touched.len() as f32;
-        let idf = (1.0 + (documents - holding + 0.5) / (holding + 0.5)).ln();
+        let count = holding.len() as f32;
+        let idf = (1.0 + (documents - count + 0.5) / (count + 0.5)).ln();
         let weight = terms.weights[position] * idf * (K1 + 1.0);
-        for &slot in &touched {
-            let frequency = frequencies[slot] as f32;
+        for &(first, frequency) in &holding {
+            let slot = *found.slots.entry(slot_key(first)).or_insert_with(|| {
+                found.passages.push(first);
+                found.scores.push(0.0);
+                let length = columns[first.segment_ord as usize].words.first(first.doc_id);
+                words.push(length.unwrap_or_default() as f32);
+                words.len() - 1
+            });
+            let frequency = frequency as f32;
             let length = words[slot] / average_words;
             found.scores[slot] += weight * frequency / (frequency + K1 * (1.0 - B + B * length));
-            frequencies[slot] = 0;
         }
-        touched.clear();
     }
     found.best = found.scores.iter().copied().fold(0.0, f32::max);
     Ok(found)
@@ -326,12 +342,6 @@ pub(super) fn score<'a>(
     }
     required.truncate(64);
     let demote_parts = !terms.targets_parts && !names_a_source(index, terms)?;
-    let ordinals = index
-        .searcher
-        .segment_readers()
-        .iter()
-        .map(|segment| segment.fast_fields().u64("ordinal"))
-        .collect::<tantivy::Result<_>>()?;
     Ok(Scores {
         index,
         hits,
@@ -341,7 +351,6 @@ pub(super) fn score<'a>(
         bonus_bound,
         required,
         demote_parts,
-        ordinals,
     })
 }
 
@@ -451,8 +460,6 @@ pub(super) struct Scores<'a> {
     required: Vec<Vec<Term>>,
     /// Whether reference lists and author notes rank after body text.
     demote_parts: bool,
-    /// Per segment, the column of passage positions.
-    ordinals: Vec<Column<u64>>,
 }
 
 impl Scores<'_> {
@@ -479,14 +486,6 @@ impl Scores<'_> {
                 }
             }
             round = round.saturating_mul(4);
-        }
-        // Only the passages up to the last place, or tied with it, need their positions read.
-        keep_up_to(&mut kept, limit, Scored::order_by_document);
-        for passage in &mut kept {
-            let address = passage.address;
-            passage.ordinal = self.ordinals[address.segment_ord as usize]
-                .first(address.doc_id)
-                .unwrap_or_default();
         }
         Ok(best(kept, limit))
     }
@@ -563,19 +562,20 @@ impl Scores<'_> {
                 holding(segment, &term, &docs, |at| aside[at] = true)?;
             }
         }
-        let keys = &self.columns[segment_ord as usize].key;
+        let columns = &self.columns[segment_ord as usize];
         for (at, &doc) in docs.iter().enumerate() {
-            let document = keys.first(doc).unwrap_or_default();
+            let document = columns.key.first(doc).unwrap_or_default();
+            let ordinal = columns.ordinal.first(doc).unwrap_or_default();
             let parts = ScoreParts {
                 passage: passage[at],
-                document: DOCUMENT_WEIGHT * self.documents.score(document),
+                document: DOCUMENT_WEIGHT * self.documents.score(first_passage(segment_ord, doc, ordinal)),
                 lacks_words: held[at] != every_word,
                 aside: aside[at],
             };
             scored.push(Scored {
                 address: DocAddress::new(segment_ord, doc),
                 document,
-                ordinal: 0,
+                ordinal,
                 score: parts.passage + parts.document,
                 parts,
             });

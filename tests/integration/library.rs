@@ -258,7 +258,7 @@ fn every_entry_fills_the_document_columns_so_that_scoring_reads_them_directly() 
     let stored = tantivy::Index::open_in_dir(live_generation(dir.path())).unwrap();
     let searcher = stored.reader().unwrap().searcher();
     for segment in searcher.segment_readers() {
-        for column in ["document", "document_words"] {
+        for column in ["document", "ordinal", "document_words"] {
             let cardinality = segment.fast_fields().u64(column).unwrap().get_cardinality();
             assert_eq!(cardinality, tantivy::columnar::Cardinality::Full, "{column}");
         }
@@ -294,4 +294,47 @@ fn a_proximity_bonus_reorders_matches_but_never_makes_one() {
     let found = search(&index, "wrist-nerve");
     assert_eq!(ids(&found), ["kb/near.md#0"]);
     assert_eq!(found.total_hits, 1);
+}
+
+#[test]
+fn a_documents_passages_sit_side_by_side_in_order_in_one_segment() {
+    // Scoring finds a passage's document from its position: doc id less ordinal is the first
+    // passage. Many documents of many passages go through the writer's several threads.
+    let documents: Vec<(String, String)> = (0..60)
+        .map(|number| {
+            let sections: String = (0..1 + number % 9)
+                .map(|section| format!("## Part {section}\n\nText {number} of part {section}.\n\n"))
+                .collect();
+            (
+                format!("kb/doc-{number:02}.md"),
+                format!("# Doc {number}\n\n{sections}"),
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, &str)> = documents.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let (dir, _index) = index_of(&borrowed);
+    let stored = tantivy::Index::open_in_dir(live_generation(dir.path())).unwrap();
+    let searcher = stored.reader().unwrap().searcher();
+    let mut passages = 0;
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let (key, ordinal) = (fast.u64("document").unwrap(), fast.u64("ordinal").unwrap());
+        let path = fast.str("path").unwrap().unwrap();
+        for doc in 0..segment.max_doc() {
+            if path.ords().first(doc).is_none() {
+                continue; // a record or an abbreviation
+            }
+            passages += 1;
+            let first = doc - u32::try_from(ordinal.first(doc).unwrap()).unwrap();
+            assert_eq!(key.first(first), key.first(doc), "doc {doc}");
+            assert_eq!(ordinal.first(first), Some(0), "doc {doc}");
+        }
+    }
+    assert_eq!(
+        passages,
+        documents
+            .iter()
+            .map(|(_, text)| text.matches("## ").count())
+            .sum::<usize>()
+    );
 }
