@@ -62,31 +62,28 @@ impl Plan {
         let parser = query_parser(index);
         let plain = query::is_plain(&shape.body);
         let words = query::words(&shape.body);
-        let typed: Box<dyn Query> = if shape.body.trim().is_empty() {
+        let (typed, ranked): (Box<dyn Query>, Box<dyn Query>) = if shape.body.trim().is_empty() {
             let every_passage = Term::from_field_text(index.fields.entry, EntryKind::Passage.as_str());
-            Box::new(ConstScoreQuery::new(
+            let every_passage: Box<dyn Query> = Box::new(ConstScoreQuery::new(
                 Box::new(TermQuery::new(every_passage, IndexRecordOption::Basic)),
                 0.0,
-            ))
-        } else {
-            parse(&parser, &shape.body, notes)
-        };
-        let mut alternatives = Vec::new();
-        if plain {
+            ));
+            (every_passage.box_clone(), every_passage)
+        } else if plain {
+            // Plain words, and the abbreviations they expand to as weaker alternatives, as one
+            // flat union of clauses.
+            let typed = flat_words(index, shape.body.split_whitespace(), 1.0);
+            let mut all: Vec<Box<dyn Query>> = typed.iter().map(|clause| clause.box_clone()).collect();
             for addition in vocabulary::abbreviation_expansions(index, &words) {
-                let expansion = parse(&parser, &addition, notes);
-                alternatives.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(expansion, EXPANSION_WEIGHT)) as Box<dyn Query>,
-                ));
+                // A long form comes quoted, as one phrase; a short form is one word.
+                let phrase = addition.trim_matches('"');
+                all.extend(flat_words(index, [phrase], EXPANSION_WEIGHT));
                 notes.push(Note::Expanded { addition });
             }
-        }
-        let ranked: Box<dyn Query> = if alternatives.is_empty() {
-            typed.box_clone()
+            (union(typed), union(all))
         } else {
-            alternatives.insert(0, (Occur::Should, typed.box_clone()));
-            Box::new(BooleanQuery::new(alternatives))
+            let typed = parse(&parser, &shape.body, notes);
+            (typed.box_clone(), typed)
         };
         let main: Box<dyn Query> = if shape.filters.is_empty() && shape.exclusions.is_empty() {
             ranked.box_clone()
@@ -305,19 +302,74 @@ pub(super) fn word_terms(index: &Index, text: &str) -> Terms {
     terms
 }
 
-/// The parser over the ranked fields: `content` holds the title, headings and text together, and
-/// the separate heading fields add a little for passages whose own headings name the query.
-fn query_parser(index: &Index) -> QueryParser {
+/// The ranked fields and their weights: `content` holds the title, headings and text together,
+/// and the separate heading fields add a little for passages whose own headings name the query.
+fn ranked_fields(index: &Index) -> Vec<(Field, f32)> {
     let f = index.fields;
-    let mut fields = vec![f.content, f.title, f.section];
+    let mut fields = vec![
+        (f.content, 1.0),
+        (f.title, TITLE_BOOST),
+        (f.section, SECTION_BOOST),
+    ];
     if index.has_publishers() {
-        fields.push(f.publisher);
+        fields.push((f.publisher, PUBLISHER_BOOST));
     }
-    let mut parser = QueryParser::for_index(&index.index, fields);
-    parser.set_field_boost(f.title, TITLE_BOOST);
-    parser.set_field_boost(f.section, SECTION_BOOST);
-    parser.set_field_boost(f.publisher, PUBLISHER_BOOST);
+    fields
+}
+
+/// The parser over the ranked fields, for queries with syntax.
+fn query_parser(index: &Index) -> QueryParser {
+    let fields = ranked_fields(index);
+    let mut parser = QueryParser::for_index(&index.index, fields.iter().map(|&(field, _)| field).collect());
+    for (field, boost) in fields {
+        parser.set_field_boost(field, boost);
+    }
     parser
+}
+
+/// The clauses the query parser makes of plain words or phrases, each in each ranked field (a
+/// term, or a phrase where the analyzer makes several terms of it), weighted by the field's
+/// boost times `weight`; kept flat rather than nested per word, which tantivy unions faster.
+fn flat_words<'a>(
+    index: &Index,
+    words: impl IntoIterator<Item = &'a str>,
+    weight: f32,
+) -> Vec<Box<dyn Query>> {
+    let mut clauses = Vec::new();
+    let mut analyzers: Vec<_> = ranked_fields(index)
+        .into_iter()
+        .filter_map(|(field, boost)| Some((field, boost, index.index.tokenizer_for_field(field).ok()?)))
+        .collect();
+    for word in words {
+        for (field, boost, analyzer) in &mut analyzers {
+            let mut terms: Vec<(usize, Term)> = Vec::new();
+            analyzer.token_stream(word).process(&mut |token| {
+                terms.push((token.position, Term::from_field_text(*field, &token.text)))
+            });
+            let clause: Box<dyn Query> = match terms.len() {
+                0 => continue,
+                1 => Box::new(TermQuery::new(terms.remove(0).1, IndexRecordOption::WithFreqs)),
+                _ => Box::new(PhraseQuery::new_with_offset(terms)),
+            };
+            let boost = *boost * weight;
+            clauses.push(if boost == 1.0 {
+                clause
+            } else {
+                Box::new(BoostQuery::new(clause, boost))
+            });
+        }
+    }
+    clauses
+}
+
+/// Clauses any of which may match, as one query.
+fn union(clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        clauses
+            .into_iter()
+            .map(|clause| (Occur::Should, clause))
+            .collect(),
+    ))
 }
 
 /// Parses `text`; on a syntax error searches its plain words instead (usually a stray quote or
