@@ -75,8 +75,8 @@ impl SegmentCollector for SegmentMatchCollector {
         self.hits.push((self.segment, doc, score));
     }
 
-    fn harvest(mut self) -> Vec<Hit> {
-        self.hits.sort_unstable_by_key(|&(_, doc, _)| doc);
+    /// The hits in doc id order, as tantivy visits a segment's documents.
+    fn harvest(self) -> Vec<Hit> {
         self.hits
     }
 }
@@ -294,6 +294,7 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
                 block.advance();
             }
         }
+        found.slots.reserve(holding.len());
         let count = holding.len() as f32;
         let idf = (1.0 + (documents - count + 0.5) / (count + 0.5)).ln();
         let weight = terms.weights[position] * idf * (K1 + 1.0);
