@@ -11,7 +11,7 @@ mod check;
 mod layout;
 mod passages;
 pub mod schema;
-mod stored;
+pub(crate) mod stored;
 mod writer;
 
 use std::cell::Cell;
@@ -342,8 +342,7 @@ impl Index {
     }
 
     fn read_record(&self, path: &str) -> Result<Option<Entry>, IndexError> {
-        let term = Term::from_field_text(self.fields.record_path, path);
-        let Some(address) = self.first_with(term)? else {
+        let Some(address) = self.first_with(stored::record_term(self.fields, path))? else {
             return Ok(None);
         };
         let stored: TantivyDocument = self.searcher.doc(address).map_err(self.tantivy())?;

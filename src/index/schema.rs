@@ -85,13 +85,12 @@ pub struct Fields {
     pub line_start: Field,
     /// The last line of the source file the passage comes from.
     pub line_end: Field,
-    /// A document record's path, to look the record up or replace it.
-    pub record_path: Field,
     /// A document record, serialized.
     pub record: Field,
-    /// An abbreviation's short form in upper case.
+    /// An abbreviation's short form in upper case, stored; found through `entry`, as records are.
     pub short_form: Field,
-    /// An abbreviation's long form, lower-case words separated by single spaces.
+    /// An abbreviation's long form, lower-case words separated by single spaces, stored; found
+    /// through `entry`.
     pub long_form: Field,
 }
 
@@ -127,10 +126,9 @@ pub fn build() -> (Schema, Fields) {
         page: builder.add_u64_field("page", INDEXED | STORED),
         line_start: builder.add_u64_field("line_start", STORED),
         line_end: builder.add_u64_field("line_end", STORED),
-        record_path: builder.add_text_field("record_path", STRING),
         record: builder.add_bytes_field("record", STORED),
-        short_form: builder.add_text_field("short_form", STRING | STORED),
-        long_form: builder.add_text_field("long_form", STRING | STORED),
+        short_form: builder.add_text_field("short_form", STORED),
+        long_form: builder.add_text_field("long_form", STORED),
     };
     (builder.build(), fields)
 }

@@ -3,8 +3,8 @@
 //! one place that knows how values sit in tantivy's stored fields, beside the schema.
 
 use serde::{Deserialize, Serialize};
-use tantivy::TantivyDocument;
 use tantivy::schema::{Field, Value};
+use tantivy::{TantivyDocument, Term};
 
 use super::schema::{self, EntryKind, Fields};
 use crate::catalog::{DocumentLink, Entry, SourceInfo};
@@ -147,7 +147,7 @@ pub(crate) fn read_passage(f: Fields, stored: &TantivyDocument) -> StoredPassage
 pub(crate) fn record_document(f: Fields, entry: &Entry) -> TantivyDocument {
     let mut document = TantivyDocument::new();
     document.add_text(f.entry, EntryKind::Document.as_str());
-    document.add_text(f.record_path, &entry.source.path);
+    document.add_text(f.entry, lookup_key("record", &entry.source.path));
     let bytes = serde_json::to_vec(entry).expect("a record is plain data and always serializes");
     document.add_bytes(f.record, &bytes);
     add_dense_columns(f, &mut document, schema::document_key(&entry.source.path));
@@ -169,6 +169,9 @@ pub(crate) fn abbreviation_document(f: Fields, short: &str, long: &str) -> Tanti
     document.add_text(f.entry, EntryKind::Abbreviation.as_str());
     document.add_text(f.short_form, short);
     document.add_text(f.long_form, long);
+    for (form, value) in [(f.short_form, short), (f.long_form, long)] {
+        document.add_text(f.entry, lookup_key(form_name(f, form), value));
+    }
     add_dense_columns(f, &mut document, 0);
     document
 }
@@ -180,6 +183,27 @@ fn add_dense_columns(f: Fields, document: &mut TantivyDocument, key: u64) {
     document.add_u64(f.document, key);
     document.add_u64(f.ordinal, 0);
     document.add_u64(f.document_words, 0);
+}
+
+/// The term that finds the record of the document at `path`.
+pub(crate) fn record_term(f: Fields, path: &str) -> Term {
+    Term::from_field_text(f.entry, &lookup_key("record", path))
+}
+
+/// The term that finds the abbreviations whose `form` (`short_form` or `long_form`) is `value`.
+pub(crate) fn abbreviation_term(f: Fields, form: Field, value: &str) -> Term {
+    Term::from_field_text(f.entry, &lookup_key(form_name(f, form), value))
+}
+
+fn form_name(f: Fields, form: Field) -> &'static str {
+    if form == f.short_form { "short" } else { "long" }
+}
+
+/// An `entry` value that finds one record or abbreviation. Records and abbreviations are found
+/// through `entry`, which every segment has: looking up a field a segment lacks makes tantivy
+/// build an empty term dictionary, which costs more than the rest of a search's lookups.
+fn lookup_key(kind: &str, value: &str) -> String {
+    format!("{kind}:{value}")
 }
 
 /// Reads an abbreviation back as (short form, long form).

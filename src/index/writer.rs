@@ -234,12 +234,12 @@ impl IndexWriter {
         let root = lock.root().to_path_buf();
         for gone in &committed.documents {
             if catalog.get(&gone.source.path).is_none() {
-                writer.delete_term(Term::from_field_text(f.record_path, &gone.source.path));
+                writer.delete_term(stored::record_term(f, &gone.source.path));
             }
         }
         for entry in &catalog.documents {
             if committed.get(&entry.source.path) != Some(entry) {
-                writer.delete_term(Term::from_field_text(f.record_path, &entry.source.path));
+                writer.delete_term(stored::record_term(f, &entry.source.path));
                 writer
                     .add_document(stored::record_document(f, entry))
                     .map_err(tantivy_error(&root))?;

@@ -14,7 +14,7 @@ use tantivy::{TantivyDocument, Term};
 
 use super::SearchError;
 use super::common_words::is_common;
-use crate::index::Index;
+use crate::index::{Index, stored};
 use crate::references::normalize_name;
 
 /// Most indexed words one prefix expands to; the commonest are kept.
@@ -239,8 +239,11 @@ pub(super) fn abbreviation_expansions(index: &Index, words: &[&str]) -> Vec<Stri
         if !may_abbreviate(word) || !looked_up.insert(short.clone()) {
             continue;
         }
-        if let Some(long) = stored_beside(index, Term::from_field_text(f.short_form, &short), f.long_form)
-            && !spelled.contains(&format!(" {long} "))
+        if let Some(long) = stored_beside(
+            index,
+            stored::abbreviation_term(f, f.short_form, &short),
+            f.long_form,
+        ) && !spelled.contains(&format!(" {long} "))
         {
             additions.insert(short, format!("\"{long}\""));
         }
@@ -248,8 +251,11 @@ pub(super) fn abbreviation_expansions(index: &Index, words: &[&str]) -> Vec<Stri
     for length in 1..=MAX_LONG_FORM_WORDS.min(lowered.len()) {
         for run in lowered.windows(length) {
             let long = run.join(" ");
-            if let Some(short) = stored_beside(index, Term::from_field_text(f.long_form, &long), f.short_form)
-                && !words.iter().any(|word| word.eq_ignore_ascii_case(&short))
+            if let Some(short) = stored_beside(
+                index,
+                stored::abbreviation_term(f, f.long_form, &long),
+                f.short_form,
+            ) && !words.iter().any(|word| word.eq_ignore_ascii_case(&short))
             {
                 additions.insert(short.clone(), short);
             }
