@@ -301,13 +301,21 @@ impl Index {
 
     fn rank_passages(&self, query: &Query, limit: usize) -> Result<Ranking, SearchError> {
         let mut notes = Vec::new();
-        let (plan, total_hits, matches) = self.with_typo_help(query, &mut notes, |plan| {
-            let matches = plan.search(self, &scoring::Matches)?;
-            Ok((matches.len(), matches))
+        let (plan, total_hits, collected) = self.with_typo_help(query, &mut notes, |plan| {
+            let collected = plan.search(self, &scoring::Matches::for_limit(limit))?;
+            Ok((collected.total, collected))
         })?;
-        let best = plan
-            .score(self, matches)
-            .and_then(|scores| scores.passages(limit))
+        let best_of = |collected| {
+            plan.score(self, collected)
+                .and_then(|scores| scores.passages(limit))
+        };
+        let best = best_of(collected)
+            .and_then(|best| match best {
+                Some(best) => Ok(best),
+                // The matches left out might still reach the list: score them all. With every
+                // match kept, the list is always settled.
+                None => Ok(best_of(plan.search(self, &scoring::Matches::all())?)?.unwrap_or_default()),
+            })
             .map_err(|error| self.search_error(query.text(), error))?;
         Ok(Ranking {
             query: query.text().to_string(),
@@ -359,8 +367,8 @@ impl Index {
             scoring::bm25_documents(self, &terms, limit)
         } else {
             let (plan, _, matches) = self.with_typo_help(query, &mut notes, |plan| {
-                let matches = plan.search(self, &scoring::Matches)?;
-                Ok((matches.len(), matches))
+                let matches = plan.search(self, &scoring::Matches::all())?;
+                Ok((matches.total, matches))
             })?;
             plan.score(self, matches)
                 .and_then(|scores| scores.documents(limit))

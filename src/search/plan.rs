@@ -132,7 +132,7 @@ impl Plan {
     pub(super) fn score<'a>(
         &self,
         index: &'a Index,
-        matches: Vec<scoring::Hit>,
+        matches: scoring::Collected,
     ) -> tantivy::Result<Scores<'a>> {
         let bonuses = weights_of(index, &self.clauses[1..])?;
         let statistics = PassageStatistics::of(index)?;

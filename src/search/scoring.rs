@@ -29,17 +29,68 @@ pub(super) const B: f32 = 0.75;
 /// A matched passage: its segment, its doc id and tantivy's score for the query itself.
 pub(super) type Hit = (SegmentOrdinal, DocId, Score);
 
-/// Collects every matching passage with its score, by segment and doc id.
-pub(super) struct Matches;
+/// Collects the matching passages with their scores and counts them all: every one, or, for a
+/// short list, those with the best scores for the query itself (at least `keep` per segment).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Matches {
+    keep: usize,
+}
+
+impl Matches {
+    /// Keeps every match.
+    pub(super) fn all() -> Matches {
+        Matches { keep: usize::MAX }
+    }
+
+    /// Keeps the matches a short list of `limit` is likely to need (see [`Scores::passages`]).
+    pub(super) fn for_limit(limit: usize) -> Matches {
+        Matches {
+            keep: first_round(limit).saturating_mul(KEPT_ROUNDS),
+        }
+    }
+}
+
+/// What a collection found: the matches kept, how many matched in all, and the best score for
+/// the query itself among those not kept.
+#[derive(Debug, Default)]
+pub(super) struct Collected {
+    pub(super) hits: Vec<Hit>,
+    pub(super) total: usize,
+    dropped_best: Option<Score>,
+}
 
 /// [`Matches`] within one segment.
 pub(super) struct SegmentMatchCollector {
     segment: SegmentOrdinal,
-    hits: Vec<Hit>,
+    keep: usize,
+    /// Scores under this are not kept.
+    floor: Score,
+    collected: Collected,
+}
+
+impl SegmentMatchCollector {
+    /// Keeps the best `keep` hits and raises the floor to the last of them.
+    fn cut(&mut self) {
+        let keep = self.keep;
+        let collected = &mut self.collected;
+        collected
+            .hits
+            .select_nth_unstable_by(keep - 1, |a, b| b.2.total_cmp(&a.2));
+        for &(_, _, score) in &collected.hits[keep..] {
+            collected.dropped_best = best_of(collected.dropped_best, score);
+        }
+        collected.hits.truncate(keep);
+        self.floor = collected.hits[keep - 1].2;
+    }
+}
+
+/// The higher of a score and maybe another.
+fn best_of(best: Option<Score>, score: Score) -> Option<Score> {
+    Some(best.map_or(score, |best| best.max(score)))
 }
 
 impl Collector for Matches {
-    type Fruit = Vec<Hit>;
+    type Fruit = Collected;
     type Child = SegmentMatchCollector;
 
     fn for_segment(
@@ -49,7 +100,9 @@ impl Collector for Matches {
     ) -> tantivy::Result<SegmentMatchCollector> {
         Ok(SegmentMatchCollector {
             segment,
-            hits: Vec::new(),
+            keep: self.keep,
+            floor: Score::NEG_INFINITY,
+            collected: Collected::default(),
         })
     }
 
@@ -57,27 +110,38 @@ impl Collector for Matches {
         true
     }
 
-    fn merge_fruits(&self, segments: Vec<Vec<Hit>>) -> tantivy::Result<Vec<Hit>> {
-        // Growing the first segment's hits avoids copying them, the largest part, once more.
+    fn merge_fruits(&self, segments: Vec<Collected>) -> tantivy::Result<Collected> {
         let mut segments = segments.into_iter();
+        // Growing the first segment's hits avoids copying them once more.
         let mut all = segments.next().unwrap_or_default();
-        for hits in segments {
-            all.extend(hits);
+        for collected in segments {
+            all.hits.extend(collected.hits);
+            all.total += collected.total;
+            if let Some(dropped) = collected.dropped_best {
+                all.dropped_best = best_of(all.dropped_best, dropped);
+            }
         }
         Ok(all)
     }
 }
 
 impl SegmentCollector for SegmentMatchCollector {
-    type Fruit = Vec<Hit>;
+    type Fruit = Collected;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        self.hits.push((self.segment, doc, score));
+        self.collected.total += 1;
+        if score < self.floor {
+            self.collected.dropped_best = best_of(self.collected.dropped_best, score);
+            return;
+        }
+        self.collected.hits.push((self.segment, doc, score));
+        if self.collected.hits.len() >= self.keep.saturating_mul(2) {
+            self.cut();
+        }
     }
 
-    /// The hits in doc id order, as tantivy visits a segment's documents.
-    fn harvest(self) -> Vec<Hit> {
-        self.hits
+    fn harvest(self) -> Collected {
+        self.collected
     }
 }
 
@@ -139,10 +203,10 @@ fn ascending_bits(score: f32) -> u32 {
 
 /// Moves out of `hits` at least `count` of those with the highest own scores (more where scores
 /// fall close together), chosen by a histogram of the scores' leading bits: two passes, no
-/// sorting or selecting. Returns them, and the highest own score of the hits left.
-fn take_best(hits: &mut Vec<Hit>, count: usize) -> (Vec<Hit>, f32) {
+/// sorting or selecting. Returns them, and the highest own score of the hits left, if any.
+fn take_best(hits: &mut Vec<Hit>, count: usize) -> (Vec<Hit>, Option<Score>) {
     if hits.len() <= count {
-        return (std::mem::take(hits), f32::NEG_INFINITY);
+        return (std::mem::take(hits), None);
     }
     let bucket = |hit: &Hit| (ascending_bits(hit.2) >> 21) as usize;
     let mut counts = vec![0u32; 1 << 11];
@@ -158,13 +222,13 @@ fn take_best(hits: &mut Vec<Hit>, count: usize) -> (Vec<Hit>, f32) {
     // The chosen hits go to the end, to be split off without moving the rest.
     let mut end = hits.len();
     let mut at = 0;
-    let mut highest_left = f32::NEG_INFINITY;
+    let mut highest_left = None;
     while at < end {
         if bucket(&hits[at]) >= lowest {
             end -= 1;
             hits.swap(at, end);
         } else {
-            highest_left = highest_left.max(hits[at].2);
+            highest_left = best_of(highest_left, hits[at].2);
             at += 1;
         }
     }
@@ -317,12 +381,20 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
 
 /// How many hits the first round of [`Scores::passages`] scores in full, at least.
 const FIRST_ROUND: usize = 64;
+/// How many first rounds' worth of hits a short list keeps per segment; the rest are counted
+/// and only looked at again if the kept ones cannot settle the list.
+const KEPT_ROUNDS: usize = 16;
+
+/// How many hits the first round of a short list of `limit` scores in full.
+fn first_round(limit: usize) -> usize {
+    limit.saturating_mul(4).max(FIRST_ROUND)
+}
 
 /// Scores the passages tantivy matched, whole or only those that can reach the top.
 pub(super) fn score<'a>(
     index: &'a Index,
     terms: &Terms,
-    hits: Vec<Hit>,
+    collected: Collected,
     bonuses: Vec<Box<dyn Weight>>,
     bonus_bound: f32,
 ) -> tantivy::Result<Scores<'a>> {
@@ -345,7 +417,8 @@ pub(super) fn score<'a>(
     let demote_parts = !terms.targets_parts && !names_a_source(index, terms)?;
     Ok(Scores {
         index,
-        hits,
+        hits: collected.hits,
+        dropped_best: collected.dropped_best,
         documents,
         columns,
         bonuses,
@@ -447,8 +520,10 @@ fn keep_up_to(
 /// The passages a query matched and what scores them beyond tantivy's score for the query.
 pub(super) struct Scores<'a> {
     index: &'a Index,
-    /// Every matched passage, by segment and doc id.
+    /// The matched passages collected.
     hits: Vec<Hit>,
+    /// The best own score of the matches not collected, if any were left out.
+    dropped_best: Option<Score>,
     /// BM25 of the documents holding the query's terms.
     documents: Documents,
     /// Per segment, the document columns.
@@ -467,16 +542,21 @@ impl Scores<'_> {
     /// The best `limit` passages, best first. Hits are scored in full in rounds, best first by
     /// the query's own score, until no hit left can reach the last place: its own score, the
     /// most its bonuses can add and the best document score all fall short of that place.
-    pub(super) fn passages(mut self, limit: usize) -> tantivy::Result<Vec<Scored>> {
+    /// `None` when hits the collection left out might still reach it: then every hit is needed.
+    pub(super) fn passages(mut self, limit: usize) -> tantivy::Result<Option<Vec<Scored>>> {
         let limit = limit.max(1);
         let mut pending = std::mem::take(&mut self.hits);
         let mut kept: Vec<Scored> = Vec::new();
-        let mut round = limit.saturating_mul(4).max(FIRST_ROUND);
-        while !pending.is_empty() {
-            let (mut chosen, highest_left) = take_best(&mut pending, round);
+        let mut round = first_round(limit);
+        loop {
+            let (mut chosen, highest_pending) = take_best(&mut pending, round);
             kept.extend(self.score_hits(&mut chosen)?);
             keep_up_to(&mut kept, limit, |a, b| a.rank().cmp(&b.rank()));
-            if kept.len() >= limit && !pending.is_empty() {
+            let left = [highest_pending, self.dropped_best];
+            let Some(highest_left) = left.into_iter().flatten().reduce(f32::max) else {
+                break;
+            };
+            if kept.len() >= limit {
                 let last = kept
                     .iter()
                     .max_by_key(|passage| passage.rank())
@@ -486,9 +566,12 @@ impl Scores<'_> {
                     break;
                 }
             }
+            if pending.is_empty() {
+                return Ok(None);
+            }
             round = round.saturating_mul(4);
         }
-        Ok(best(kept, limit))
+        Ok(Some(best(kept, limit)))
     }
 
     /// The best `limit` documents by their best passage, with their paths.
@@ -588,6 +671,130 @@ impl Scores<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::{self, Format};
+    use crate::index::IndexWriter;
+    use crate::search::plan::{self, Plan};
+    use crate::search::query;
+
+    #[test]
+    fn a_collection_keeps_the_best_hits_and_counts_and_bounds_the_rest() {
+        let mut collector = SegmentMatchCollector {
+            segment: 0,
+            keep: 3,
+            floor: Score::NEG_INFINITY,
+            collected: Collected::default(),
+        };
+        let scores = [4.0, 9.0, 1.0, 7.0, 7.5, 2.0, 8.0, 3.0, 6.0, 5.0];
+        for (doc, score) in scores.into_iter().enumerate() {
+            collector.collect(doc as DocId, score);
+        }
+        let collected = collector.harvest();
+        assert_eq!(collected.total, scores.len());
+        let lowest_kept = collected
+            .hits
+            .iter()
+            .map(|hit| hit.2)
+            .fold(f32::INFINITY, f32::min);
+        let dropped = collected.dropped_best.unwrap();
+        assert!(
+            collected.hits.len() >= 3 && dropped <= lowest_kept,
+            "{collected:?}"
+        );
+        let kept: Vec<Score> = collected.hits.iter().map(|hit| hit.2).collect();
+        let best_dropped = scores
+            .iter()
+            .copied()
+            .filter(|score| !kept.contains(score))
+            .fold(f32::MIN, f32::max);
+        assert_eq!(dropped, best_dropped);
+    }
+
+    #[test]
+    fn a_short_list_from_the_best_hits_alone_is_the_one_from_every_hit() {
+        // Notes whose passages score well for the query itself, and guides whose passages score
+        // less but gain more from their bonus and their document: when a collection keeps only
+        // a few hits per segment, the guides left out can still reach the list, and must.
+        let mut texts: Vec<(String, String)> = Vec::new();
+        for number in 0..300 {
+            texts.push((
+                format!("kb/memo-{number}.md"),
+                format!("# Memo {number}\n\nthe splint keeps the joint still.\n"),
+            ));
+        }
+        for number in 0..120 {
+            let rest = "rest ".repeat(number % 5);
+            texts.push((
+                format!("kb/note-{number}.md"),
+                format!("# Note {number}\n\nnerve pain at night then wrist {rest}.\n"),
+            ));
+        }
+        for number in 0..20 {
+            let mut text = format!("# Guide {number}\n\n");
+            for section in 0..6 {
+                let padding = "while the swelling settles ".repeat((number + section) % 3);
+                text.push_str(&format!(
+                    "## Step {section}\n\nthe nerve wrist splint keeps the joint {padding}.\n\n"
+                ));
+            }
+            texts.push((format!("kb/guide-{number}.md"), text));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = IndexWriter::create(dir.path()).unwrap();
+        for (path, text) in &texts {
+            writer
+                .add(
+                    path,
+                    &formats::read(Format::Markdown, text.as_bytes(), path).unwrap(),
+                )
+                .unwrap();
+        }
+        writer.commit().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let best = |plan: &Plan, matches: Matches, limit: usize| {
+            let collected = plan.search(&index, &matches).unwrap();
+            let total = collected.total;
+            let best = plan.score(&index, collected).unwrap().passages(limit).unwrap();
+            (
+                total,
+                best.map(|best| {
+                    best.iter()
+                        .map(|passage| (passage.address, passage.score))
+                        .collect::<Vec<_>>()
+                }),
+            )
+        };
+        let mut settled_early = 0;
+        let mut needed_every_hit = 0;
+        for text in [
+            "nerve wrist",
+            "wrist nerve",
+            "nerve",
+            "splint",
+            "swelling settles",
+        ] {
+            let shape = query::shape(&plan::expand_prefixes(&index, &query::rewrite(text)).unwrap());
+            let plan = Plan::new(&index, &shape, &mut Vec::new());
+            for limit in [1, 3, 10] {
+                let (total, every) = best(&plan, Matches::all(), limit);
+                let every = every.expect("with every hit, the list is settled");
+                for keep in [2, 8, 40] {
+                    let (kept_total, kept) = best(&plan, Matches { keep }, limit);
+                    assert_eq!(kept_total, total, "{text}");
+                    match kept {
+                        Some(kept) => {
+                            assert_eq!(kept, every, "{text}, limit {limit}, keeping {keep}");
+                            settled_early += 1;
+                        }
+                        None => needed_every_hit += 1,
+                    }
+                }
+            }
+        }
+        assert!(
+            settled_early > 0 && needed_every_hit > 0,
+            "{settled_early} / {needed_every_hit}"
+        );
+    }
 
     #[test]
     fn the_rank_orders_as_tiers_then_descending_scores_do() {
