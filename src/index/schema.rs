@@ -68,11 +68,14 @@ pub struct Fields {
     pub date: Field,
     /// The document's canonical address.
     pub url: Field,
-    /// Position of the passage within its document; with `path`, the passage's identity. A
-    /// document's passages are added as one batch, so they sit side by side in one segment, in
-    /// order: a passage's doc id less its position is its document's first passage. A fast
+    /// Position of the passage within its document; with `path`, the passage's identity. A fast
     /// field, which records and abbreviations fill too (0) so that it is full.
     pub ordinal: Field,
+    /// How many passages of its document come after this one. A document's passages are added
+    /// as one batch, so they sit side by side in one segment, in order: a passage's doc id plus
+    /// this is its document's last passage, which names the document when scoring. A fast
+    /// field, full like `ordinal`.
+    pub passages_after: Field,
     /// A hash of the passage's document path, as a fast field: groups a document's passages
     /// across segments without reading strings, for ranking whole documents.
     pub document: Field,
@@ -123,6 +126,7 @@ pub fn build() -> (Schema, Fields) {
         ordinal: builder.add_u64_field("ordinal", STORED | FAST),
         document: builder.add_u64_field("document", FAST),
         document_words: builder.add_u64_field("document_words", FAST),
+        passages_after: builder.add_u64_field("passages_after", FAST),
         page: builder.add_u64_field("page", INDEXED | STORED),
         line_start: builder.add_u64_field("line_start", STORED),
         line_end: builder.add_u64_field("line_end", STORED),

@@ -58,12 +58,13 @@ pub(crate) fn content_words(source: &SourceInfo, passage: &Passage) -> u64 {
 }
 
 /// The tantivy document of one passage of the document `source`, which has `document_words`
-/// words in all.
+/// words in all, and `passages_after` passages after this one.
 pub(crate) fn passage_document(
     f: Fields,
     source: &SourceInfo,
     passage: &Passage,
     document_words: u64,
+    passages_after: usize,
 ) -> TantivyDocument {
     let mut document = TantivyDocument::new();
     document.add_text(f.entry, EntryKind::Passage.as_str());
@@ -93,6 +94,7 @@ pub(crate) fn passage_document(
     document.add_u64(f.ordinal, passage.ordinal as u64);
     document.add_u64(f.document, schema::document_key(&source.path));
     document.add_u64(f.document_words, document_words);
+    document.add_u64(f.passages_after, passages_after as u64);
     for (field, value) in [
         (f.page, passage.page),
         (f.line_start, passage.line_start),
@@ -183,6 +185,7 @@ fn add_dense_columns(f: Fields, document: &mut TantivyDocument, key: u64) {
     document.add_u64(f.document, key);
     document.add_u64(f.ordinal, 0);
     document.add_u64(f.document_words, 0);
+    document.add_u64(f.passages_after, 0);
 }
 
 /// The term that finds the record of the document at `path`.

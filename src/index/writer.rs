@@ -180,15 +180,18 @@ impl IndexWriter {
             .map(|passage| stored::content_words(&entry.source, passage))
             .sum();
         // One batch goes to one segment, in order: a document's passages stay side by side, so
-        // that a search finds a passage's document from its position alone (see `schema`).
+        // that a search finds a passage's document from its position alone (`passages_after`).
         let batch: Vec<UserOperation> = passages
             .iter()
-            .map(|passage| {
+            .enumerate()
+            .map(|(position, passage)| {
+                let after = passages.len() - 1 - position;
                 UserOperation::Add(stored::passage_document(
                     self.fields,
                     &entry.source,
                     passage,
                     words,
+                    after,
                 ))
             })
             .collect();

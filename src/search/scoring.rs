@@ -65,22 +65,23 @@ pub(super) struct SegmentMatchCollector {
     keep: usize,
     /// Scores under this are not kept.
     floor: Score,
+    /// The best score not kept since the last cut (negative infinity for none).
+    dropped_best: Score,
     collected: Collected,
 }
 
 impl SegmentMatchCollector {
     /// Keeps the best `keep` hits and raises the floor to the last of them.
+    #[inline(never)]
     fn cut(&mut self) {
         let keep = self.keep;
-        let collected = &mut self.collected;
-        collected
-            .hits
-            .select_nth_unstable_by(keep - 1, |a, b| b.2.total_cmp(&a.2));
-        for &(_, _, score) in &collected.hits[keep..] {
-            collected.dropped_best = best_of(collected.dropped_best, score);
+        let hits = &mut self.collected.hits;
+        hits.select_nth_unstable_by(keep - 1, |a, b| b.2.total_cmp(&a.2));
+        for &(_, _, score) in &hits[keep..] {
+            self.dropped_best = self.dropped_best.max(score);
         }
-        collected.hits.truncate(keep);
-        self.floor = collected.hits[keep - 1].2;
+        hits.truncate(keep);
+        self.floor = hits[keep - 1].2;
     }
 }
 
@@ -102,6 +103,7 @@ impl Collector for Matches {
             segment,
             keep: self.keep,
             floor: Score::NEG_INFINITY,
+            dropped_best: Score::NEG_INFINITY,
             collected: Collected::default(),
         })
     }
@@ -131,7 +133,7 @@ impl SegmentCollector for SegmentMatchCollector {
     fn collect(&mut self, doc: DocId, score: Score) {
         self.collected.total += 1;
         if score < self.floor {
-            self.collected.dropped_best = best_of(self.collected.dropped_best, score);
+            self.dropped_best = self.dropped_best.max(score);
             return;
         }
         self.collected.hits.push((self.segment, doc, score));
@@ -140,7 +142,10 @@ impl SegmentCollector for SegmentMatchCollector {
         }
     }
 
-    fn harvest(self) -> Collected {
+    fn harvest(mut self) -> Collected {
+        if self.dropped_best > Score::NEG_INFINITY {
+            self.collected.dropped_best = best_of(self.collected.dropped_best, self.dropped_best);
+        }
         self.collected
     }
 }
@@ -252,13 +257,13 @@ pub(super) struct Terms {
 }
 
 /// The documents met in the postings of a query's terms, each in a slot, with its BM25 score.
-/// A document is known by its first passage: its passages sit side by side in one segment, in
-/// order, so a passage's doc id less its position is where the first one stands.
+/// A document is known by its last passage: its passages sit side by side in one segment, in
+/// order, so a passage's doc id plus the number of passages after it is where the last stands.
 #[derive(Default)]
 struct Documents {
-    /// The slot of each document, by [`first_passage`].
+    /// The slot of each document, by [`slot_key`] of its last passage.
     slots: FxHashMap<u64, usize>,
-    /// Per slot: the document's first passage, to name it by.
+    /// Per slot: the document's last passage, to name it by.
     passages: Vec<DocAddress>,
     /// Per slot: BM25 of the whole document.
     scores: Vec<f32>,
@@ -267,24 +272,23 @@ struct Documents {
 }
 
 impl Documents {
-    /// The score of the document whose first passage is `first`; 0 for a document that holds
+    /// The score of the document whose last passage is `last`; 0 for a document that holds
     /// none of the terms.
-    fn score(&self, first: Option<DocAddress>) -> f32 {
-        first
-            .and_then(|first| self.slots.get(&slot_key(first)))
+    fn score(&self, last: Option<DocAddress>) -> f32 {
+        last.and_then(|last| self.slots.get(&slot_key(last)))
             .map_or(0.0, |&slot| self.scores[slot])
     }
 }
 
-/// The first passage of the document of the passage `doc`, at `ordinal` in its document.
-fn first_passage(segment: SegmentOrdinal, doc: DocId, ordinal: u64) -> Option<DocAddress> {
-    let first = u64::from(doc).checked_sub(ordinal)?;
-    Some(DocAddress::new(segment, DocId::try_from(first).ok()?))
+/// The last passage of the document of the passage `doc`, which has `after` passages after it.
+fn last_passage(segment: SegmentOrdinal, doc: DocId, after: u64) -> Option<DocAddress> {
+    let last = u64::from(doc).checked_add(after)?;
+    Some(DocAddress::new(segment, DocId::try_from(last).ok()?))
 }
 
-/// A first passage as one number, for [`Documents::slots`].
-fn slot_key(first: DocAddress) -> u64 {
-    u64::from(first.segment_ord) << 32 | u64::from(first.doc_id)
+/// A last passage as one number, for [`Documents::slots`].
+fn slot_key(last: DocAddress) -> u64 {
+    u64::from(last.segment_ord) << 32 | u64::from(last.doc_id)
 }
 
 /// The fast columns of one segment that say which document a passage belongs to, where it
@@ -292,6 +296,7 @@ fn slot_key(first: DocAddress) -> u64 {
 struct DocumentColumns {
     key: Column<u64>,
     ordinal: Column<u64>,
+    passages_after: Column<u64>,
     words: Column<u64>,
 }
 
@@ -302,16 +307,22 @@ impl DocumentColumns {
             Ok(DocumentColumns {
                 key: segment.fast_fields().u64("document")?,
                 ordinal: segment.fast_fields().u64("ordinal")?,
+                passages_after: segment.fast_fields().u64("passages_after")?,
                 words: segment.fast_fields().u64("document_words")?,
             })
         };
         index.searcher.segment_readers().iter().map(columns).collect()
     }
+
+    /// The last passage of the document of `doc`, in segment `segment`.
+    fn last_passage(&self, segment: SegmentOrdinal, doc: DocId) -> Option<DocAddress> {
+        last_passage(segment, doc, self.passages_after.first(doc)?)
+    }
 }
 
 /// BM25 of whole documents for weighted terms, from the postings of their passages: a term's
-/// frequency in a document is the sum over its passages, which follow each other. Postings are
-/// read a block at a time, with the block's passage positions fetched together.
+/// frequency in a document is the sum over its passages, which follow each other, so a
+/// document's extent is read once, at its first posting.
 fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<Documents> {
     let segments = index.searcher.segment_readers();
     // Like the passage statistics, these count documents and words not yet merged away.
@@ -325,9 +336,8 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
     let average_words = (index.searcher.total_num_tokens(index.fields.content)? as f32 / documents).max(1.0);
     let mut found = Documents::default();
     let mut words: Vec<f32> = Vec::new();
-    // Per term: each document holding it (its first passage) and the term's frequency there.
+    // Per term: each document holding it (its last passage) and the term's frequency there.
     let mut holding: Vec<(DocAddress, u32)> = Vec::new();
-    let mut ordinals: Vec<Option<u64>> = Vec::new();
     for (position, term) in terms.ranked.iter().enumerate() {
         holding.clear();
         for (segment_ord, segment) in segments.iter().enumerate() {
@@ -338,22 +348,24 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
             let alive = segment.alive_bitset();
             let column = &columns[segment_ord];
             let segment_ord = segment_ord as SegmentOrdinal;
+            // The last passage of the document of the previous posting.
+            let mut end: Option<DocId> = None;
             while !block.docs().is_empty() {
-                ordinals.clear();
-                ordinals.resize(block.docs().len(), None);
-                column.ordinal.first_vals(block.docs(), &mut ordinals);
-                for ((&doc, &frequency), &ordinal) in block.docs().iter().zip(block.freqs()).zip(&ordinals) {
+                for (&doc, &frequency) in block.docs().iter().zip(block.freqs()) {
                     if alive.is_some_and(|alive| !alive.is_alive(doc)) {
                         continue;
                     }
-                    let Some(first) = ordinal.and_then(|ordinal| first_passage(segment_ord, doc, ordinal))
-                    else {
+                    if end.is_some_and(|end| doc <= end)
+                        && let Some((_, sum)) = holding.last_mut()
+                    {
+                        *sum += frequency;
+                        continue;
+                    }
+                    let Some(last) = column.last_passage(segment_ord, doc) else {
                         continue;
                     };
-                    match holding.last_mut() {
-                        Some((last, sum)) if *last == first => *sum += frequency,
-                        _ => holding.push((first, frequency)),
-                    }
+                    end = Some(last.doc_id);
+                    holding.push((last, frequency));
                 }
                 block.advance();
             }
@@ -362,11 +374,11 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
         let count = holding.len() as f32;
         let idf = (1.0 + (documents - count + 0.5) / (count + 0.5)).ln();
         let weight = terms.weights[position] * idf * (K1 + 1.0);
-        for &(first, frequency) in &holding {
-            let slot = *found.slots.entry(slot_key(first)).or_insert_with(|| {
-                found.passages.push(first);
+        for &(last, frequency) in &holding {
+            let slot = *found.slots.entry(slot_key(last)).or_insert_with(|| {
+                found.passages.push(last);
                 found.scores.push(0.0);
-                let length = columns[first.segment_ord as usize].words.first(first.doc_id);
+                let length = columns[last.segment_ord as usize].words.first(last.doc_id);
                 words.push(length.unwrap_or_default() as f32);
                 words.len() - 1
             });
@@ -652,7 +664,7 @@ impl Scores<'_> {
             let ordinal = columns.ordinal.first(doc).unwrap_or_default();
             let parts = ScoreParts {
                 passage: passage[at],
-                document: DOCUMENT_WEIGHT * self.documents.score(first_passage(segment_ord, doc, ordinal)),
+                document: DOCUMENT_WEIGHT * self.documents.score(columns.last_passage(segment_ord, doc)),
                 lacks_words: held[at] != every_word,
                 aside: aside[at],
             };
@@ -682,6 +694,7 @@ mod tests {
             segment: 0,
             keep: 3,
             floor: Score::NEG_INFINITY,
+            dropped_best: Score::NEG_INFINITY,
             collected: Collected::default(),
         };
         let scores = [4.0, 9.0, 1.0, 7.0, 7.5, 2.0, 8.0, 3.0, 6.0, 5.0];

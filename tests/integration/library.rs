@@ -258,7 +258,7 @@ fn every_entry_fills_the_document_columns_so_that_scoring_reads_them_directly() 
     let stored = tantivy::Index::open_in_dir(live_generation(dir.path())).unwrap();
     let searcher = stored.reader().unwrap().searcher();
     for segment in searcher.segment_readers() {
-        for column in ["document", "ordinal", "document_words"] {
+        for column in ["document", "ordinal", "passages_after", "document_words"] {
             let cardinality = segment.fast_fields().u64(column).unwrap().get_cardinality();
             assert_eq!(cardinality, tantivy::columnar::Cardinality::Full, "{column}");
         }
@@ -298,8 +298,8 @@ fn a_proximity_bonus_reorders_matches_but_never_makes_one() {
 
 #[test]
 fn a_documents_passages_sit_side_by_side_in_order_in_one_segment() {
-    // Scoring finds a passage's document from its position: doc id less ordinal is the first
-    // passage. Many documents of many passages go through the writer's several threads.
+    // Scoring finds a passage's document from its position: doc id plus the passages after it
+    // is the last passage. Many documents of many passages go through the writer's threads.
     let documents: Vec<(String, String)> = (0..60)
         .map(|number| {
             let sections: String = (0..1 + number % 9)
@@ -319,6 +319,7 @@ fn a_documents_passages_sit_side_by_side_in_order_in_one_segment() {
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
         let (key, ordinal) = (fast.u64("document").unwrap(), fast.u64("ordinal").unwrap());
+        let after = fast.u64("passages_after").unwrap();
         let path = fast.str("path").unwrap().unwrap();
         for doc in 0..segment.max_doc() {
             if path.ords().first(doc).is_none() {
@@ -326,8 +327,16 @@ fn a_documents_passages_sit_side_by_side_in_order_in_one_segment() {
             }
             passages += 1;
             let first = doc - u32::try_from(ordinal.first(doc).unwrap()).unwrap();
-            assert_eq!(key.first(first), key.first(doc), "doc {doc}");
-            assert_eq!(ordinal.first(first), Some(0), "doc {doc}");
+            let last = doc + u32::try_from(after.first(doc).unwrap()).unwrap();
+            for passage in first..=last {
+                assert_eq!(key.first(passage), key.first(doc), "doc {doc}");
+                assert_eq!(
+                    ordinal.first(passage),
+                    Some(u64::from(passage - first)),
+                    "doc {doc}"
+                );
+            }
+            assert_eq!(after.first(last), Some(0), "doc {doc}");
         }
     }
     assert_eq!(
