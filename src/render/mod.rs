@@ -27,8 +27,15 @@ pub fn to_stdout(
     color: anstream::ColorChoice,
     print: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let stdout = anstream::AutoStream::new(io::stdout().lock(), color);
-    let mut out = io::BufWriter::new(stdout);
+    let stdout = io::stdout().lock();
+    let color = match color {
+        anstream::ColorChoice::Auto => anstream::AutoStream::choice(&stdout),
+        chosen => chosen,
+    };
+    // The buffer sits under the styling: stripping styles writes a piece at a time, and
+    // standard output would make a system call of every line.
+    let buffered: Box<dyn Write> = Box::new(io::BufWriter::new(stdout));
+    let mut out = anstream::AutoStream::new(buffered, color);
     print(&mut out)?;
     out.flush()
 }
