@@ -340,7 +340,8 @@ fn flat_words<'a>(
         .into_iter()
         .filter_map(|(field, boost)| Some((field, boost, index.index.tokenizer_for_field(field).ok()?)))
         .collect();
-    for word in words {
+    let mut seen = FxHashSet::default();
+    for word in words.into_iter().filter(|word| seen.insert(*word)) {
         for (field, boost, analyzer) in &mut analyzers {
             let mut terms: Vec<(usize, Term)> = Vec::new();
             analyzer.token_stream(word).process(&mut |token| {

@@ -347,3 +347,16 @@ fn a_documents_passages_sit_side_by_side_in_order_in_one_segment() {
             .sum::<usize>()
     );
 }
+
+#[test]
+fn a_word_typed_twice_counts_once() {
+    let (_dir, index) = base();
+    let scores = |query: &str| -> Vec<(String, f32)> {
+        search(&index, query)
+            .results
+            .iter()
+            .map(|hit| (hit.passage.id.clone(), hit.score))
+            .collect()
+    };
+    assert_eq!(scores("tingling tingling hands"), scores("tingling hands"));
+}
