@@ -9,8 +9,9 @@
 use rustc_hash::FxHashMap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::postings::Postings;
 use tantivy::query::{Bm25StatisticsProvider, Weight};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::tiers::{holding, names_a_source};
@@ -256,9 +257,9 @@ pub(super) struct Terms {
     pub(super) typed: Vec<String>,
 }
 
-/// The documents met in the postings of a query's terms, each in a slot, with its BM25 score.
-/// A document is known by its last passage: its passages sit side by side in one segment, in
-/// order, so a passage's doc id plus the number of passages after it is where the last stands.
+/// Whole documents met in the postings of a query's terms, each in a slot, with its BM25 score:
+/// for plain BM25 over documents, which ranks them all. A document is known by its last passage
+/// (see [`DocumentColumns::last_passage`]).
 #[derive(Default)]
 struct Documents {
     /// The slot of each document, by [`slot_key`] of its last passage.
@@ -267,17 +268,6 @@ struct Documents {
     passages: Vec<DocAddress>,
     /// Per slot: BM25 of the whole document.
     scores: Vec<f32>,
-    /// The highest of `scores`.
-    best: f32,
-}
-
-impl Documents {
-    /// The score of the document whose last passage is `last`; 0 for a document that holds
-    /// none of the terms.
-    fn score(&self, last: Option<DocAddress>) -> f32 {
-        last.and_then(|last| self.slots.get(&slot_key(last)))
-            .map_or(0.0, |&slot| self.scores[slot])
-    }
 }
 
 /// The last passage of the document of the passage `doc`, which has `after` passages after it.
@@ -314,15 +304,16 @@ impl DocumentColumns {
         index.searcher.segment_readers().iter().map(columns).collect()
     }
 
-    /// The last passage of the document of `doc`, in segment `segment`.
+    /// The last passage of the document of `doc`, in segment `segment`: a document's passages
+    /// are added as one batch, which tantivy keeps side by side in one segment, in order.
     fn last_passage(&self, segment: SegmentOrdinal, doc: DocId) -> Option<DocAddress> {
         last_passage(segment, doc, self.passages_after.first(doc)?)
     }
 }
 
-/// BM25 of whole documents for weighted terms, from the postings of their passages: a term's
-/// frequency in a document is the sum over its passages, which follow each other, so a
-/// document's extent is read once, at its first posting.
+/// BM25 of every whole document holding one of the weighted terms, from the postings of their
+/// passages: a term's frequency in a document is the sum over its passages, which follow each
+/// other, so a document's extent is read once, at its first posting.
 fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<Documents> {
     let segments = index.searcher.segment_readers();
     // Like the passage statistics, these count documents and words not yet merged away.
@@ -382,13 +373,152 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
                 words.push(length.unwrap_or_default() as f32);
                 words.len() - 1
             });
-            let frequency = frequency as f32;
-            let length = words[slot] / average_words;
-            found.scores[slot] += weight * frequency / (frequency + K1 * (1.0 - B + B * length));
+            found.scores[slot] += term_score(weight, frequency, words[slot], average_words);
         }
     }
-    found.best = found.scores.iter().copied().fold(0.0, f32::max);
     Ok(found)
+}
+
+/// BM25 over whole documents, as ranking needs it: each term's weight, from the number of live
+/// documents holding it, and a bound of any document's score; a document's own score is
+/// computed only for the documents of the passages scored in full ([`DocumentTerms::scores`]).
+struct DocumentTerms {
+    /// The field the terms are in.
+    content: Field,
+    /// Per term: the term and its weight (its idf, times its weight in the query, times K1 + 1).
+    terms: Vec<(Term, f32)>,
+    /// The average document length, in words.
+    average_words: f32,
+    /// No document scores more than this.
+    most: f32,
+}
+
+impl DocumentTerms {
+    /// Reads each term's postings once, a document at a time (its passages follow each other,
+    /// so its extent is read at its first posting): how many documents hold the term, and the
+    /// most its frequency part reaches in one of them.
+    fn of(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<DocumentTerms> {
+        let segments = index.searcher.segment_readers();
+        // Like the passage statistics, these count documents and words not yet merged away.
+        let documents = index
+            .searcher
+            .doc_freq(&Term::from_field_text(
+                index.fields.entry,
+                EntryKind::Document.as_str(),
+            ))?
+            .max(1) as f32;
+        let average_words =
+            (index.searcher.total_num_tokens(index.fields.content)? as f32 / documents).max(1.0);
+        let mut weighted = Vec::with_capacity(terms.ranked.len());
+        let mut most = 0.0;
+        for (position, term) in terms.ranked.iter().enumerate() {
+            let mut holding = 0usize;
+            let mut highest_part: f32 = 0.0;
+            for (segment_ord, segment) in segments.iter().enumerate() {
+                let inverted = segment.inverted_index(index.fields.content)?;
+                let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::WithFreqs)?
+                else {
+                    continue;
+                };
+                let alive = segment.alive_bitset();
+                let column = &columns[segment_ord];
+                // The document of the previous posting: its last passage, length and frequency.
+                let mut current: Option<(DocId, f32, u32)> = None;
+                let mut finish = |current: Option<(DocId, f32, u32)>| {
+                    if let Some((_, words, frequency)) = current {
+                        holding += 1;
+                        highest_part = highest_part.max(term_score(1.0, frequency, words, average_words));
+                    }
+                };
+                while !block.docs().is_empty() {
+                    for (&doc, &frequency) in block.docs().iter().zip(block.freqs()) {
+                        if alive.is_some_and(|alive| !alive.is_alive(doc)) {
+                            continue;
+                        }
+                        if let Some((end, _, sum)) = &mut current
+                            && doc <= *end
+                        {
+                            *sum += frequency;
+                            continue;
+                        }
+                        let Some(last) = column.last_passage(segment_ord as SegmentOrdinal, doc) else {
+                            continue;
+                        };
+                        let words = column.words.first(doc).unwrap_or_default() as f32;
+                        finish(current.replace((last.doc_id, words, frequency)));
+                    }
+                    block.advance();
+                }
+                finish(current);
+            }
+            let holding = holding as f32;
+            let idf = (1.0 + (documents - holding + 0.5) / (holding + 0.5)).ln();
+            let weight = terms.weights[position] * idf * (K1 + 1.0);
+            most += weight * highest_part;
+            weighted.push((term.clone(), weight));
+        }
+        Ok(DocumentTerms {
+            content: index.fields.content,
+            terms: weighted,
+            average_words,
+            most,
+        })
+    }
+
+    /// The score of the document of each of `docs` (doc ids of one segment, ascending): each
+    /// term's frequency is summed over the document's passages, sought in its postings.
+    fn scores(
+        &self,
+        segment: &SegmentReader,
+        segment_ord: SegmentOrdinal,
+        column: &DocumentColumns,
+        docs: &[DocId],
+    ) -> tantivy::Result<Vec<f32>> {
+        // Each document's extent, once for its passages side by side in `docs`.
+        let mut extents: Vec<(DocId, DocId, f32)> = Vec::new();
+        let mut of_doc = Vec::with_capacity(docs.len());
+        for &doc in docs {
+            if extents.last().is_none_or(|&(_, last, _)| doc > last) {
+                let first = column
+                    .ordinal
+                    .first(doc)
+                    .and_then(|ordinal| doc.checked_sub(u32::try_from(ordinal).ok()?));
+                let last = column.last_passage(segment_ord, doc).map(|last| last.doc_id);
+                let words = column.words.first(doc).unwrap_or_default() as f32;
+                extents.push((first.unwrap_or(doc), last.unwrap_or(doc), words));
+            }
+            of_doc.push(extents.len() - 1);
+        }
+        let mut scores = vec![0.0f32; extents.len()];
+        let inverted = segment.inverted_index(self.content)?;
+        for (term, weight) in &self.terms {
+            let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::WithFreqs)? else {
+                continue;
+            };
+            for (score, &(first, last, words)) in scores.iter_mut().zip(&extents) {
+                if postings.doc() < first {
+                    postings.seek(first);
+                }
+                let mut frequency = 0;
+                while postings.doc() <= last {
+                    frequency += postings.term_freq();
+                    postings.advance();
+                }
+                if frequency > 0 {
+                    *score += term_score(*weight, frequency, words, self.average_words);
+                }
+            }
+        }
+        Ok(of_doc.into_iter().map(|extent| scores[extent]).collect())
+    }
+}
+
+/// BM25 of one term of weight `weight` (its idf times K1 + 1, and its weight in the query) found
+/// `frequency` times in a document of `words` words.
+fn term_score(weight: f32, frequency: u32, words: f32, average_words: f32) -> f32 {
+    let frequency = frequency as f32;
+    let length = words / average_words;
+    weight * frequency / (frequency + K1 * (1.0 - B + B * length))
 }
 
 /// How many hits the first round of [`Scores::passages`] scores in full, at least.
@@ -411,7 +541,7 @@ pub(super) fn score<'a>(
     bonus_bound: f32,
 ) -> tantivy::Result<Scores<'a>> {
     let columns = DocumentColumns::of_segments(index)?;
-    let documents = document_bm25(index, &columns, terms)?;
+    let documents = DocumentTerms::of(index, &columns, terms)?;
     let mut required: Vec<Vec<Term>> = Vec::new();
     for &position in &terms.required {
         let term = &terms.ranked[position];
@@ -536,8 +666,8 @@ pub(super) struct Scores<'a> {
     hits: Vec<Hit>,
     /// The best own score of the matches not collected, if any were left out.
     dropped_best: Option<Score>,
-    /// BM25 of the documents holding the query's terms.
-    documents: Documents,
+    /// BM25 of whole documents for the query's terms.
+    documents: DocumentTerms,
     /// Per segment, the document columns.
     columns: Vec<DocumentColumns>,
     /// The weights of the bonus clauses, added to the query's own score.
@@ -609,7 +739,7 @@ impl Scores<'_> {
     /// The highest final score a passage whose own score is `own` could reach, with a margin
     /// for rounding.
     fn most_with(&self, own: f32) -> f32 {
-        let most = own + self.bonus_bound + DOCUMENT_WEIGHT * self.documents.best;
+        let most = own + self.bonus_bound + DOCUMENT_WEIGHT * self.documents.most;
         most * (1.0 + 1e-4) + 1e-4
     }
 
@@ -659,12 +789,13 @@ impl Scores<'_> {
             }
         }
         let columns = &self.columns[segment_ord as usize];
+        let document_scores = self.documents.scores(segment, segment_ord, columns, &docs)?;
         for (at, &doc) in docs.iter().enumerate() {
             let document = columns.key.first(doc).unwrap_or_default();
             let ordinal = columns.ordinal.first(doc).unwrap_or_default();
             let parts = ScoreParts {
                 passage: passage[at],
-                document: DOCUMENT_WEIGHT * self.documents.score(columns.last_passage(segment_ord, doc)),
+                document: DOCUMENT_WEIGHT * document_scores[at],
                 lacks_words: held[at] != every_word,
                 aside: aside[at],
             };
