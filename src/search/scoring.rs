@@ -394,9 +394,9 @@ struct DocumentTerms {
 }
 
 impl DocumentTerms {
-    /// Reads each term's postings once, a document at a time (its passages follow each other,
-    /// so its extent is read at its first posting): how many documents hold the term, and the
-    /// most its frequency part reaches in one of them.
+    /// Counts the documents holding each term (its weight), reading its postings once, a
+    /// document at a time: a document's passages follow each other, so its extent is read at
+    /// its first posting and its other postings need no read at all.
     fn of(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<DocumentTerms> {
         let segments = index.searcher.segment_readers();
         // Like the passage statistics, these count documents and words not yet merged away.
@@ -410,53 +410,38 @@ impl DocumentTerms {
         let average_words =
             (index.searcher.total_num_tokens(index.fields.content)? as f32 / documents).max(1.0);
         let mut weighted = Vec::with_capacity(terms.ranked.len());
-        let mut most = 0.0;
         for (position, term) in terms.ranked.iter().enumerate() {
             let mut holding = 0usize;
-            let mut highest_part: f32 = 0.0;
             for (segment_ord, segment) in segments.iter().enumerate() {
                 let inverted = segment.inverted_index(index.fields.content)?;
-                let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::WithFreqs)?
-                else {
+                let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else {
                     continue;
                 };
                 let alive = segment.alive_bitset();
                 let column = &columns[segment_ord];
-                // The document of the previous posting: its last passage, length and frequency.
-                let mut current: Option<(DocId, f32, u32)> = None;
-                let mut finish = |current: Option<(DocId, f32, u32)>| {
-                    if let Some((_, words, frequency)) = current {
-                        holding += 1;
-                        highest_part = highest_part.max(term_score(1.0, frequency, words, average_words));
-                    }
-                };
+                // The last passage of the document of the previous posting.
+                let mut end: Option<DocId> = None;
                 while !block.docs().is_empty() {
-                    for (&doc, &frequency) in block.docs().iter().zip(block.freqs()) {
-                        if alive.is_some_and(|alive| !alive.is_alive(doc)) {
-                            continue;
-                        }
-                        if let Some((end, _, sum)) = &mut current
-                            && doc <= *end
+                    for &doc in block.docs() {
+                        if end.is_some_and(|end| doc <= end)
+                            || alive.is_some_and(|alive| !alive.is_alive(doc))
                         {
-                            *sum += frequency;
                             continue;
                         }
-                        let Some(last) = column.last_passage(segment_ord as SegmentOrdinal, doc) else {
-                            continue;
-                        };
-                        let words = column.words.first(doc).unwrap_or_default() as f32;
-                        finish(current.replace((last.doc_id, words, frequency)));
+                        if let Some(last) = column.last_passage(segment_ord as SegmentOrdinal, doc) {
+                            end = Some(last.doc_id);
+                            holding += 1;
+                        }
                     }
                     block.advance();
                 }
-                finish(current);
             }
             let holding = holding as f32;
             let idf = (1.0 + (documents - holding + 0.5) / (holding + 0.5)).ln();
-            let weight = terms.weights[position] * idf * (K1 + 1.0);
-            most += weight * highest_part;
-            weighted.push((term.clone(), weight));
+            weighted.push((term.clone(), terms.weights[position] * idf * (K1 + 1.0)));
         }
+        // A term's frequency part stays below 1, so no document scores its weights' sum.
+        let most = weighted.iter().map(|(_, weight)| weight).sum();
         Ok(DocumentTerms {
             content: index.fields.content,
             terms: weighted,
@@ -525,7 +510,7 @@ fn term_score(weight: f32, frequency: u32, words: f32, average_words: f32) -> f3
 const FIRST_ROUND: usize = 64;
 /// How many first rounds' worth of hits a short list keeps per segment; the rest are counted
 /// and only looked at again if the kept ones cannot settle the list.
-const KEPT_ROUNDS: usize = 16;
+const KEPT_ROUNDS: usize = 8;
 
 /// How many hits the first round of a short list of `limit` scores in full.
 fn first_round(limit: usize) -> usize {
