@@ -311,12 +311,10 @@ impl DocumentColumns {
     }
 }
 
-/// BM25 of every whole document holding one of the weighted terms, from the postings of their
-/// passages: a term's frequency in a document is the sum over its passages, which follow each
-/// other, so a document's extent is read once, at its first posting.
-fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<Documents> {
-    let segments = index.searcher.segment_readers();
-    // Like the passage statistics, these count documents and words not yet merged away.
+/// How many documents the index holds and how many words they have on average, for BM25 over
+/// whole documents. Like the passage statistics, these count documents and words not yet merged
+/// away.
+fn document_statistics(index: &Index) -> tantivy::Result<(f32, f32)> {
     let documents = index
         .searcher
         .doc_freq(&Term::from_field_text(
@@ -325,46 +323,82 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
         ))?
         .max(1) as f32;
     let average_words = (index.searcher.total_num_tokens(index.fields.content)? as f32 / documents).max(1.0);
+    Ok((documents, average_words))
+}
+
+/// BM25's idf of a term that `holding` of `documents` documents hold.
+fn idf(documents: f32, holding: usize) -> f32 {
+    let holding = holding as f32;
+    (1.0 + (documents - holding + 0.5) / (holding + 0.5)).ln()
+}
+
+/// Calls `visit` once for each live document holding `term`, with its last passage and the
+/// term's frequency summed over its passages (0 when `option` reads no frequencies). A
+/// document's passages follow each other, so its extent is read at its first posting, and its
+/// other postings need no read at all.
+fn for_each_document(
+    index: &Index,
+    columns: &[DocumentColumns],
+    term: &Term,
+    option: IndexRecordOption,
+    mut visit: impl FnMut(DocAddress, u32),
+) -> tantivy::Result<()> {
+    for (segment_ord, segment) in index.searcher.segment_readers().iter().enumerate() {
+        let inverted = segment.inverted_index(term.field())?;
+        let Some(mut block) = inverted.read_block_postings(term, option)? else {
+            continue;
+        };
+        let alive = segment.alive_bitset();
+        let column = &columns[segment_ord];
+        let mut current: Option<(DocAddress, u32)> = None;
+        while !block.docs().is_empty() {
+            let frequencies = block.freqs();
+            for (at, &doc) in block.docs().iter().enumerate() {
+                let frequency = frequencies.get(at).copied().unwrap_or(0);
+                if let Some((last, sum)) = &mut current
+                    && doc <= last.doc_id
+                {
+                    *sum += frequency;
+                    continue;
+                }
+                if alive.is_some_and(|alive| !alive.is_alive(doc)) {
+                    continue;
+                }
+                let Some(last) = column.last_passage(segment_ord as SegmentOrdinal, doc) else {
+                    continue;
+                };
+                if let Some((last, sum)) = current.replace((last, frequency)) {
+                    visit(last, sum);
+                }
+            }
+            block.advance();
+        }
+        if let Some((last, sum)) = current {
+            visit(last, sum);
+        }
+    }
+    Ok(())
+}
+
+/// BM25 of every whole document holding one of the weighted terms, from the postings of their
+/// passages: a term's frequency in a document is the sum over its passages.
+fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<Documents> {
+    let (documents, average_words) = document_statistics(index)?;
     let mut found = Documents::default();
     let mut words: Vec<f32> = Vec::new();
     // Per term: each document holding it (its last passage) and the term's frequency there.
     let mut holding: Vec<(DocAddress, u32)> = Vec::new();
     for (position, term) in terms.ranked.iter().enumerate() {
         holding.clear();
-        for (segment_ord, segment) in segments.iter().enumerate() {
-            let inverted = segment.inverted_index(index.fields.content)?;
-            let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::WithFreqs)? else {
-                continue;
-            };
-            let alive = segment.alive_bitset();
-            let column = &columns[segment_ord];
-            let segment_ord = segment_ord as SegmentOrdinal;
-            // The last passage of the document of the previous posting.
-            let mut end: Option<DocId> = None;
-            while !block.docs().is_empty() {
-                for (&doc, &frequency) in block.docs().iter().zip(block.freqs()) {
-                    if alive.is_some_and(|alive| !alive.is_alive(doc)) {
-                        continue;
-                    }
-                    if end.is_some_and(|end| doc <= end)
-                        && let Some((_, sum)) = holding.last_mut()
-                    {
-                        *sum += frequency;
-                        continue;
-                    }
-                    let Some(last) = column.last_passage(segment_ord, doc) else {
-                        continue;
-                    };
-                    end = Some(last.doc_id);
-                    holding.push((last, frequency));
-                }
-                block.advance();
-            }
-        }
+        for_each_document(
+            index,
+            columns,
+            term,
+            IndexRecordOption::WithFreqs,
+            |last, frequency| holding.push((last, frequency)),
+        )?;
         found.slots.reserve(holding.len());
-        let count = holding.len() as f32;
-        let idf = (1.0 + (documents - count + 0.5) / (count + 0.5)).ln();
-        let weight = terms.weights[position] * idf * (K1 + 1.0);
+        let weight = terms.weights[position] * idf(documents, holding.len()) * (K1 + 1.0);
         for &(last, frequency) in &holding {
             let slot = *found.slots.entry(slot_key(last)).or_insert_with(|| {
                 found.passages.push(last);
@@ -394,51 +428,17 @@ struct DocumentTerms {
 }
 
 impl DocumentTerms {
-    /// Counts the documents holding each term (its weight), reading its postings once, a
-    /// document at a time: a document's passages follow each other, so its extent is read at
-    /// its first posting and its other postings need no read at all.
+    /// Counts the documents holding each term (its weight), reading its postings once.
     fn of(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> tantivy::Result<DocumentTerms> {
-        let segments = index.searcher.segment_readers();
-        // Like the passage statistics, these count documents and words not yet merged away.
-        let documents = index
-            .searcher
-            .doc_freq(&Term::from_field_text(
-                index.fields.entry,
-                EntryKind::Document.as_str(),
-            ))?
-            .max(1) as f32;
-        let average_words =
-            (index.searcher.total_num_tokens(index.fields.content)? as f32 / documents).max(1.0);
+        let (documents, average_words) = document_statistics(index)?;
         let mut weighted = Vec::with_capacity(terms.ranked.len());
         for (position, term) in terms.ranked.iter().enumerate() {
-            let mut holding = 0usize;
-            for (segment_ord, segment) in segments.iter().enumerate() {
-                let inverted = segment.inverted_index(index.fields.content)?;
-                let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else {
-                    continue;
-                };
-                let alive = segment.alive_bitset();
-                let column = &columns[segment_ord];
-                // The last passage of the document of the previous posting.
-                let mut end: Option<DocId> = None;
-                while !block.docs().is_empty() {
-                    for &doc in block.docs() {
-                        if end.is_some_and(|end| doc <= end)
-                            || alive.is_some_and(|alive| !alive.is_alive(doc))
-                        {
-                            continue;
-                        }
-                        if let Some(last) = column.last_passage(segment_ord as SegmentOrdinal, doc) {
-                            end = Some(last.doc_id);
-                            holding += 1;
-                        }
-                    }
-                    block.advance();
-                }
-            }
-            let holding = holding as f32;
-            let idf = (1.0 + (documents - holding + 0.5) / (holding + 0.5)).ln();
-            weighted.push((term.clone(), terms.weights[position] * idf * (K1 + 1.0)));
+            let mut holding = 0;
+            for_each_document(index, columns, term, IndexRecordOption::Basic, |_, _| {
+                holding += 1
+            })?;
+            let weight = terms.weights[position] * idf(documents, holding) * (K1 + 1.0);
+            weighted.push((term.clone(), weight));
         }
         // A term's frequency part stays below 1, so no document scores its weights' sum.
         let most = weighted.iter().map(|(_, weight)| weight).sum();
