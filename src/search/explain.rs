@@ -8,6 +8,7 @@ use tantivy::schema::{Field, Schema};
 use tantivy::{DocAddress, DocSet};
 
 use super::SearchError;
+use super::documents;
 use super::plan::Plan;
 use super::scoring::{self, ScoreParts};
 use crate::index::Index;
@@ -75,7 +76,7 @@ impl<'a> Explainer<'a> {
                         "its whole document: BM25 over all its passages, weighted x{}",
                         scoring::DOCUMENT_WEIGHT
                     ),
-                    context: vec![format!("k1={}, b={}", scoring::K1, scoring::B)],
+                    context: vec![format!("k1={}, b={}", documents::K1, documents::B)],
                     details: Vec::new(),
                 },
             ],

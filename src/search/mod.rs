@@ -6,7 +6,9 @@
 //! [`Index::present`] then builds what people and programs see, for the passages that will be
 //! shown only: text, snippet, highlights, attribution and, on request, score explanations.
 
+mod collect;
 mod common_words;
+mod documents;
 mod explain;
 mod plan;
 mod present;
@@ -302,7 +304,7 @@ impl Index {
     fn rank_passages(&self, query: &Query, limit: usize) -> Result<Ranking, SearchError> {
         let mut notes = Vec::new();
         let (plan, total_hits, collected) = self.with_typo_help(query, &mut notes, |plan| {
-            let collected = plan.search(self, &scoring::Matches::for_limit(limit))?;
+            let collected = plan.search(self, &collect::Matches::for_limit(limit))?;
             Ok((collected.total, collected))
         })?;
         let best_of = |collected| {
@@ -314,7 +316,7 @@ impl Index {
                 Some(best) => Ok(best),
                 // The matches left out might still reach the list: score them all. With every
                 // match kept, the list is always settled.
-                None => Ok(best_of(plan.search(self, &scoring::Matches::all())?)?.unwrap_or_default()),
+                None => Ok(best_of(plan.search(self, &collect::Matches::all())?)?.unwrap_or_default()),
             })
             .map_err(|error| self.search_error(query.text(), error))?;
         Ok(Ranking {
@@ -364,10 +366,10 @@ impl Index {
         let mut notes = Vec::new();
         let documents = if ranker == Ranker::Bm25 {
             let terms = plan::word_terms(self, query.text());
-            scoring::bm25_documents(self, &terms, limit)
+            documents::bm25_documents(self, &terms, limit)
         } else {
             let (plan, _, matches) = self.with_typo_help(query, &mut notes, |plan| {
-                let matches = plan.search(self, &scoring::Matches::all())?;
+                let matches = plan.search(self, &collect::Matches::all())?;
                 Ok((matches.total, matches))
             })?;
             plan.score(self, matches)

@@ -14,6 +14,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
+use super::collect::Collected;
 use super::query::{self, Shape};
 use super::scoring::{self, Scores, Terms};
 use super::{Note, SearchError, vocabulary};
@@ -129,11 +130,7 @@ impl Plan {
     }
 
     /// The final scores of the passages the plan matched, computed as they are asked for.
-    pub(super) fn score<'a>(
-        &self,
-        index: &'a Index,
-        matches: scoring::Collected,
-    ) -> tantivy::Result<Scores<'a>> {
+    pub(super) fn score<'a>(&self, index: &'a Index, matches: Collected) -> tantivy::Result<Scores<'a>> {
         let bonuses = weights_of(index, &self.clauses[1..])?;
         let statistics = PassageStatistics::of(index)?;
         let mut bonus_bound = 0.0;
