@@ -56,7 +56,8 @@ pub(super) struct SegmentMatchCollector {
     keep: usize,
     /// Scores under this are not kept.
     floor: Score,
-    /// The best score not kept since the last cut (negative infinity for none).
+    /// The best score not kept (negative infinity for none); [`Collected::dropped_best`] once
+    /// harvested.
     dropped_best: Score,
     collected: Collected,
 }
@@ -134,9 +135,7 @@ impl SegmentCollector for SegmentMatchCollector {
     }
 
     fn harvest(mut self) -> Collected {
-        if self.dropped_best > Score::NEG_INFINITY {
-            self.collected.dropped_best = best_of(self.collected.dropped_best, self.dropped_best);
-        }
+        self.collected.dropped_best = (self.dropped_best > Score::NEG_INFINITY).then_some(self.dropped_best);
         self.collected
     }
 }

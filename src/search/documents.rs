@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::postings::Postings;
 use tantivy::query::Bm25StatisticsProvider;
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, SegmentOrdinal, SegmentReader, Term};
 
 use super::scoring::Terms;
@@ -181,8 +181,6 @@ fn document_bm25(index: &Index, columns: &[DocumentColumns], terms: &Terms) -> t
 /// documents holding it, and a bound of any document's score; a document's own score is
 /// computed only for the documents of the passages scored in full ([`DocumentTerms::scores`]).
 pub(super) struct DocumentTerms {
-    /// The field the terms are in.
-    content: Field,
     /// Per term: the term and its weight (its idf, times its weight in the query, times K1 + 1).
     terms: Vec<(Term, f32)>,
     /// The average document length, in words.
@@ -211,7 +209,6 @@ impl DocumentTerms {
         // A term's frequency part stays below 1, so no document scores its weights' sum.
         let most = weighted.iter().map(|(_, weight)| weight).sum();
         Ok(DocumentTerms {
-            content: index.fields.content,
             terms: weighted,
             average_words,
             most,
@@ -243,8 +240,8 @@ impl DocumentTerms {
             of_doc.push(extents.len() - 1);
         }
         let mut scores = vec![0.0f32; extents.len()];
-        let inverted = segment.inverted_index(self.content)?;
         for (term, weight) in &self.terms {
+            let inverted = segment.inverted_index(term.field())?;
             let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::WithFreqs)? else {
                 continue;
             };

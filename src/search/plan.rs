@@ -126,13 +126,13 @@ impl Plan {
 
     /// The weight of each clause, scoring with passage statistics.
     pub(super) fn weights(&self, index: &Index) -> tantivy::Result<Vec<Box<dyn Weight>>> {
-        weights_of(index, &self.clauses)
+        weights_of(index, &PassageStatistics::of(index)?, &self.clauses)
     }
 
     /// The final scores of the passages the plan matched, computed as they are asked for.
     pub(super) fn score<'a>(&self, index: &'a Index, matches: Collected) -> tantivy::Result<Scores<'a>> {
-        let bonuses = weights_of(index, &self.clauses[1..])?;
         let statistics = PassageStatistics::of(index)?;
+        let bonuses = weights_of(index, &statistics, &self.clauses[1..])?;
         let mut bonus_bound = 0.0;
         for pair in &self.proximity {
             // A BM25 score never reaches its weight: the frequency factor stays below 1.
@@ -154,10 +154,13 @@ impl Plan {
     }
 }
 
-/// The weights of `clauses`, scoring with passage statistics.
-fn weights_of(index: &Index, clauses: &[Box<dyn Query>]) -> tantivy::Result<Vec<Box<dyn Weight>>> {
-    let statistics = PassageStatistics::of(index)?;
-    let scoring = EnableScoring::enabled_from_statistics_provider(&statistics, &index.searcher);
+/// The weights of `clauses`, scoring with passage `statistics`.
+fn weights_of(
+    index: &Index,
+    statistics: &PassageStatistics,
+    clauses: &[Box<dyn Query>],
+) -> tantivy::Result<Vec<Box<dyn Weight>>> {
+    let scoring = EnableScoring::enabled_from_statistics_provider(statistics, &index.searcher);
     clauses.iter().map(|clause| clause.weight(scoring)).collect()
 }
 

@@ -133,15 +133,12 @@ fn best(mut scored: Vec<Scored>, limit: usize) -> Vec<Scored> {
     scored
 }
 
-/// Keeps the passages up to the `limit`-th under `order`, and those tied with it.
-fn keep_up_to(
-    scored: &mut Vec<Scored>,
-    limit: usize,
-    order: impl Fn(&Scored, &Scored) -> std::cmp::Ordering,
-) {
+/// Keeps the passages up to the `limit`-th by tiers and score, and those tied with it.
+fn keep_up_to(scored: &mut Vec<Scored>, limit: usize) {
     if scored.len() > limit && limit > 0 {
-        let (_, &mut last, _) = scored.select_nth_unstable_by(limit - 1, &order);
-        scored.retain(|passage| order(passage, &last).is_le());
+        let (_, last, _) = scored.select_nth_unstable_by_key(limit - 1, Scored::rank);
+        let last = last.rank();
+        scored.retain(|passage| passage.rank() <= last);
     }
 }
 
@@ -179,7 +176,7 @@ impl Scores<'_> {
         loop {
             let (mut chosen, highest_pending) = take_best(&mut pending, round);
             kept.extend(self.score_hits(&mut chosen)?);
-            keep_up_to(&mut kept, limit, |a, b| a.rank().cmp(&b.rank()));
+            keep_up_to(&mut kept, limit);
             let left = [highest_pending, self.dropped_best];
             let Some(highest_left) = left.into_iter().flatten().reduce(f32::max) else {
                 break;
@@ -206,7 +203,7 @@ impl Scores<'_> {
     pub(super) fn documents(mut self, limit: usize) -> tantivy::Result<Vec<(String, f32)>> {
         let mut hits = std::mem::take(&mut self.hits);
         let mut by_document: FxHashMap<u64, Scored> = FxHashMap::default();
-        // Tied passages of one document give it the same score, so positions are not read.
+        // Tied passages of one document give it the same score, so their positions do not matter.
         for passage in self.score_hits(&mut hits)? {
             let known = by_document.entry(passage.document).or_insert(passage);
             if Scored::order_by_document(&passage, known).is_lt() {
